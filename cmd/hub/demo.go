@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"communityhub/internal/deptsim"
+	"communityhub/internal/deptsim/apisim"
+)
+
+// districtFlags are the flags shared by demo and sim serve.
+type districtFlags struct {
+	out       string
+	residents int
+	seed      uint64
+	quirks    string
+	asOf      string
+}
+
+func (f *districtFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.out, "out", "demo-district", "folder to write the district into")
+	fs.IntVar(&f.residents, "residents", 20000, "number of residents")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed writes the same district")
+	fs.StringVar(&f.quirks, "quirks", "", "JSON file of quirk rates per system, over the defaults")
+	fs.StringVar(&f.asOf, "as-of", deptsim.DefaultAsOf.Format("2006-01-02"), "date the district describes")
+}
+
+func (f *districtFlags) options() (deptsim.Options, error) {
+	q, err := deptsim.LoadQuirks(f.quirks)
+	if err != nil {
+		return deptsim.Options{}, err
+	}
+	asOf, err := time.Parse("2006-01-02", f.asOf)
+	if err != nil {
+		return deptsim.Options{}, fmt.Errorf("--as-of: %w", err)
+	}
+	return deptsim.Options{Dir: f.out, Residents: f.residents, Seed: f.seed, Quirks: q, AsOf: asOf}, nil
+}
+
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var df districtFlags
+	df.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts, err := df.options()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := deptsim.Write(ctx, opts)
+	if err != nil {
+		return err
+	}
+	printDistrict(res, time.Since(start))
+	return nil
+}
+
+func printDistrict(res *deptsim.Result, took time.Duration) {
+	m := res.Manifest
+	fmt.Printf("district %s: %d residents in %d communities, as of %s (seed %d)\n", m.Street, m.Residents, len(m.Communities), m.AsOf, m.Seed)
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tsystem\taccess\trows\twhere")
+	for _, s := range m.Systems {
+		where := s.Path
+		if len(s.Tables) > 0 {
+			where = strings.TrimSpace(where + " " + strings.Join(s.Tables, ","))
+		}
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\t%d\t%s\n", s.No, s.Name, s.Title, s.Access, s.Rows, where)
+	}
+	tw.Flush()
+	kinds := map[string]int{}
+	for _, a := range res.Anomalies {
+		kinds[a.Kind]++
+	}
+	fmt.Printf("planted anomalies: %v\nwritten in %.1fs; the truth is in truth/ (never read by the hub)\n", kinds, took.Seconds())
+}
+
+func runSim(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "serve" {
+		return fmt.Errorf("usage: hub sim serve --pg DSN --mysql DSN [--floating ADDR --elderly ADDR --volunteers ADDR] [district flags]")
+	}
+	fs := flag.NewFlagSet("sim serve", flag.ContinueOnError)
+	var df districtFlags
+	df.register(fs)
+	pg := fs.String("pg", os.Getenv("HUB_TEST_POSTGRES"), "PostgreSQL DSN for systems 1 and 7")
+	my := fs.String("mysql", os.Getenv("HUB_TEST_MYSQL"), "MySQL/MariaDB DSN for systems 3 and 6")
+	addrs := map[string]*string{}
+	for i, name := range []string{"floating", "elderly", "volunteers"} {
+		addrs[name] = fs.String(name, fmt.Sprintf("127.0.0.1:%d", 18081+i), "listen address of the "+name+" API")
+	}
+	r429 := fs.Float64("rate-429", 0.02, "share of API requests answered 429")
+	r5xx := fs.Float64("rate-5xx", 0.01, "share of API requests answered 5xx")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *pg == "" || *my == "" {
+		return fmt.Errorf("--pg and --mysql are required (or HUB_TEST_POSTGRES / HUB_TEST_MYSQL)")
+	}
+	opts, err := df.options()
+	if err != nil {
+		return err
+	}
+	opts.PostgresDSN, opts.MySQLDSN = *pg, *my
+	start := time.Now()
+	res, err := deptsim.Write(ctx, opts)
+	if err != nil {
+		return err
+	}
+	printDistrict(res, time.Since(start))
+	listen := map[string]string{}
+	for k, v := range addrs {
+		listen[k] = *v
+	}
+	servers, err := deptsim.ServeAPIs(ctx, opts.Dir, listen, apisim.Faults{Rate429: *r429, Rate5xx: *r5xx, RetryAfter: time.Second, Seed: opts.Seed})
+	if err != nil {
+		return err
+	}
+	for name, s := range servers {
+		fmt.Printf("serving %s at %s (token %s)\n", name, s.URL(), res.Manifest.Tokens[name])
+	}
+	<-ctx.Done()
+	for _, s := range servers {
+		s.Close()
+	}
+	return nil
+}

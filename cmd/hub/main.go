@@ -1,0 +1,53 @@
+// Command hub is the Community Data Hub: it simulates a street office's departmental systems
+// (demo, sim), and — in later commands — syncs them into one resident database, reconciles
+// residents and fills reports. Each subcommand is a thin wrapper: flags in, library call, print.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands = map[string]command{
+	"demo": {"write the demo district (twelve simulated systems, ledgers and the truth)", runDemo},
+	"sim":  {"sim serve: load the SQL systems into PostgreSQL/MySQL and serve the three APIs", runSim},
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: hub COMMAND [flags]\n\ncommands:")
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.run(ctx, os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "hub "+os.Args[1]+":", err)
+		os.Exit(1)
+	}
+}
