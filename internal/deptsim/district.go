@@ -304,24 +304,16 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 		}
 		path := filepath.Join(dir, "家庭医生签约_"+stamp+".xlsx")
 		m.Path = rel(path)
-		err = writeXLSX(path, tables, sheets)
+		err = writeXLSX(path, filepath.Base(path), tables, sheets)
 	case "veterans":
 		os.MkdirAll(dir, 0o755)
 		tables = rd.renderVeterans()
 		t := tables[0]
-		for i, c := range t.Cols {
-			switch {
-			case i < 4:
-				t.Cols[i].Name = "基本信息/" + c.Name
-			case i < 7:
-				t.Cols[i].Name = "服役信息/" + c.Name
-			}
-		}
 		sh := xlsxSheet("退役军人", t, sheetSpec{Title: streetName + "退役军人信息采集表", Serial: true, Total: true,
 			Notes: []string{"注：1.身份证号请以文本格式填写；2.优抚类别按最新认定填写。", "填表人：王建平    审核人：李秀梅    填报日期：" + w.pop.AsOf.Format("2006年1月2日")}})
 		path := filepath.Join(dir, "退役军人信息采集表.xlsx")
 		m.Path = rel(path)
-		err = writeXLSX(path, tables, []xlsxout.Sheet{sh})
+		err = writeXLSX(path, filepath.Base(path), tables, []xlsxout.Sheet{sh})
 	case "ledger":
 		tables = rd.renderLedgers()
 		m.Path = "ledgers"
@@ -337,7 +329,7 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 				if k == 1 {
 					sh.Name = "走访记录"
 				}
-				if err = writeXLSX(filepath.Join(cdir, title+".xlsx"), []*Table{t}, []xlsxout.Sheet{sh}); err != nil {
+				if err = writeXLSX(filepath.Join(cdir, title+".xlsx"), comm+"/"+title+".xlsx", []*Table{t}, []xlsxout.Sheet{sh}); err != nil {
 					break
 				}
 			}

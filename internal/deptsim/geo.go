@@ -80,17 +80,25 @@ func (a Address) Full() string {
 }
 
 // Key identifies the flat, whatever way it is written.
-func (a Address) Key() string { return fmt.Sprintf("%s|%d|%d|%d|%d", a.Road, a.Number, a.Building, a.Unit, a.Room) }
+func (a Address) Key() string {
+	return fmt.Sprintf("%s|%d|%d|%d|%d", a.Road, a.Number, a.Building, a.Unit, a.Room)
+}
 
 // addressStyles are the ways clerks write the same flat (see the contract's common quirks).
 var addressStyles = []func(a Address) string{
 	func(a Address) string { return district + streetName + a.Canonical() },
-	func(a Address) string { return fmt.Sprintf("%s%d号%d幢%d-%d", a.Road, a.Number, a.Building, a.Unit, a.Room) },
-	func(a Address) string { return fmt.Sprintf("%s%s%d-%d-%d-%d", streetName, a.Road, a.Number, a.Building, a.Unit, a.Room) },
+	func(a Address) string {
+		return fmt.Sprintf("%s%d号%d幢%d-%d", a.Road, a.Number, a.Building, a.Unit, a.Room)
+	},
+	func(a Address) string {
+		return fmt.Sprintf("%s%s%d-%d-%d-%d", streetName, a.Road, a.Number, a.Building, a.Unit, a.Room)
+	},
 	func(a Address) string {
 		return fmt.Sprintf("%s%s%s%d号%d号楼%d单元%d", city, district, a.Road, a.Number, a.Building, a.Unit, a.Room)
 	},
-	func(a Address) string { return fmt.Sprintf("%s%d号%d栋%d单元%d", a.Road, a.Number, a.Building, a.Unit, a.Room) },
+	func(a Address) string {
+		return fmt.Sprintf("%s%d号%d栋%d单元%d", a.Road, a.Number, a.Building, a.Unit, a.Room)
+	},
 	func(a Address) string { return a.Full() },
 }
 

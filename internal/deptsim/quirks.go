@@ -30,10 +30,10 @@ const (
 	NameSpaces     Quirk = "name_spaces"      // 张  三
 	NameTypo       Quirk = "name_typo"        // 张玮 for 张伟
 
-	DateAltFormat  Quirk = "date_alt_format"  // another of the contract's formats
-	DateYearMonth  Quirk = "date_year_month"  // 1958.03
-	DateImpossible Quirk = "date_impossible"  // 1958-02-30
-	DateSerial     Quirk = "date_serial"      // an Excel serial number (xlsx only)
+	DateAltFormat  Quirk = "date_alt_format" // another of the contract's formats
+	DateYearMonth  Quirk = "date_year_month" // 1958.03
+	DateImpossible Quirk = "date_impossible" // 1958-02-30
+	DateSerial     Quirk = "date_serial"     // an Excel serial number (xlsx only)
 
 	PhonePlus86   Quirk = "phone_plus86"   // +86 138…
 	PhoneSep      Quirk = "phone_sep"      // 138-1234-5678, 138 1234 5678

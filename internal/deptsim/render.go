@@ -145,13 +145,9 @@ func (rd *renderer) dateOf(t time.Time, native string, serialOK bool) any {
 	}
 	layout := native
 	if q.hit(DateImpossible) {
-		// Keep year and month, make the day one the month does not have.
-		last := time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
-		day := last + 1 + q.r.IntN(31-last+1)
-		if day > 31 || t.Month() == time.February {
-			day = 30
-		}
-		return strings.Replace(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Format(dayLayout(layout)), "{D}", fmt.Sprintf("%02d", day), 1)
+		// Keep the year; write a day the month does not have (Feb 30, Apr 31 …).
+		bad := [][2]int{{2, 30}, {2, 31}, {4, 31}, {6, 31}, {9, 31}, {11, 31}}[q.r.IntN(6)]
+		return strings.Replace(time.Date(t.Year(), time.Month(bad[0]), 1, 0, 0, 0, 0, time.UTC).Format(dayLayout(layout)), "{D}", fmt.Sprint(bad[1]), 1)
 	}
 	if serialOK && q.hit(DateSerial) {
 		return excelSerial(t)
@@ -211,15 +207,16 @@ func sexLabel(s int) string { return [...]string{"未知", "男", "女"}[s] }
 // phoneOf renders the person's contact number with the system's phone quirks.
 func (rd *renderer) phoneOf(p *Person) string {
 	q, h := rd.q, rd.hh(p)
-	ph := p.Phone
-	if p.OldPhone != "" && q.hit(PhoneStale) {
+	// One base number: the stale one, a relative's, the household landline, or the person's own.
+	ph, rel := p.Phone, rd.relativePhone(p)
+	switch {
+	case p.OldPhone != "" && q.hit(PhoneStale):
 		ph = p.OldPhone
-	}
-	rel := rd.relativePhone(p)
-	if ph == "" || (rel != "" && q.hit(PhoneRelative)) {
+	case ph == "":
+		ph = firstNonEmpty(rel, h.Landline)
+	case rel != "" && q.hit(PhoneRelative):
 		ph = rel
-	}
-	if h.Landline != "" && q.hit(PhoneLandline) {
+	case h.Landline != "" && q.hit(PhoneLandline):
 		ph = h.Landline
 	}
 	if ph == "" {

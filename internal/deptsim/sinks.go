@@ -362,13 +362,14 @@ func xlsxSheet(sheet string, t *Table, spec sheetSpec) xlsxout.Sheet {
 	return sh
 }
 
-// writeXLSX writes the sheets and fills each record's locator "file!sheet!row".
-func writeXLSX(path string, tables []*Table, sheets []xlsxout.Sheet) error {
+// writeXLSX writes the sheets and fills each record's locator "file!sheet!row", where file is
+// the workbook's path relative to its system's folder (a ledger: "梦都社区/独居老人走访台账.xlsx").
+func writeXLSX(path, rel string, tables []*Table, sheets []xlsxout.Sheet) error {
 	rows, err := xlsxout.Write(path, sheets)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	base := filepath.Base(path)
+	base := rel
 	for si, t := range tables {
 		for i := range t.Recs {
 			t.Recs[i].Locator = fmt.Sprintf("%s!%s!%d", base, sheets[si].Name, rows[si][i])

@@ -526,8 +526,8 @@ var youfu = []string{"", "", "", "", "", "", "伤残军人", "带病回乡退伍
 
 // renderVeterans: system 9, an xlsx ledger with a title and a two-row header.
 func (rd *renderer) renderVeterans() []*Table {
-	t := &Table{System: "veterans", Name: "退役军人信息采集表", KeyCol: -1, Cols: []Col{{"姓名", Text}, {"性别", Text}, {"身份证号", Text}, {"出生年月", Text},
-		{"入伍时间", Text}, {"退役时间", Text}, {"部队番号", Text}, {"优抚类别", Text}, {"联系方式", Text}}}
+	t := &Table{System: "veterans", Name: "退役军人信息采集表", KeyCol: -1, Cols: []Col{{"基本信息/姓名", Text}, {"基本信息/性别", Text}, {"基本信息/身份证号", Text},
+		{"基本信息/出生年月", Text}, {"服役信息/入伍时间", Text}, {"服役信息/退役时间", Text}, {"服役信息/部队番号", Text}, {"优抚类别", Text}, {"联系方式", Text}}}
 	for i := range rd.pop.People {
 		p := rd.person(i)
 		if !p.Veteran || !rd.present(p) {
@@ -539,20 +539,20 @@ func (rd *renderer) renderVeterans() []*Table {
 			discharge = rd.pop.AsOf.AddDate(0, -1, 0)
 		}
 		emit := func(withID bool) {
-			rd.col("姓名")
+			rd.col("基本信息/姓名")
 			name := rd.nameOf(p)
-			rd.col("性别")
+			rd.col("基本信息/性别")
 			sex := sexLabel(rd.sexOf(p))
-			rd.col("身份证号")
+			rd.col("基本信息/身份证号")
 			var id any = ""
 			if withID {
 				id = rd.idOf(p, true)
 			}
-			rd.col("出生年月")
+			rd.col("基本信息/出生年月")
 			birth := rd.birthOf(p, fmtYM, false)
-			rd.col("入伍时间")
+			rd.col("服役信息/入伍时间")
 			en := rd.dateOf(enlist, fmtYM, true)
-			rd.col("退役时间")
+			rd.col("服役信息/退役时间")
 			dis := rd.dateOf(discharge, fmtYM, true)
 			rd.col("联系方式")
 			phone := rd.phoneOf(p)

@@ -47,13 +47,13 @@ type Table struct {
 
 // Anomaly is a planted cross-department or within-system inconsistency the hub should find.
 type Anomaly struct {
-	Kind    string // dead_but_active, moved_but_active, birth_mismatch, sex_mismatch, duplicate
-	System  string
-	Key     string // the record's key in its system (or its locator, once written)
-	Person  string
-	Detail  string
-	recIdx  int    // index into the table, to fill the locator once written
-	table   *Table // the table holding the record
+	Kind   string // dead_but_active, moved_but_active, birth_mismatch, sex_mismatch, duplicate
+	System string
+	Key    string // the record's key in its system (or its locator, once written)
+	Person string
+	Detail string
+	recIdx int    // index into the table, to fill the locator once written
+	table  *Table // the table holding the record
 }
 
 func (a *Anomaly) locator() string {
