@@ -22,10 +22,11 @@ func (rd *renderer) person(i int) *Person { return &rd.pop.People[i] }
 
 func (rd *renderer) hh(p *Person) *Household { return &rd.pop.Households[p.HH] }
 
-// idOf renders a person's ID number; numericOK lets an xlsx sheet store it as a number (float64).
-func (rd *renderer) idOf(p *Person, numericOK bool) any {
-	q := rd.q
-	if p.IDNo == "" {
+// idOf renders a person's ID number into column col; numericOK lets an xlsx sheet store it as a
+// number (float64). withID false renders the empty cell of a registration made without an ID.
+func (rd *renderer) idOf(col string, p *Person, withID, numericOK bool) any {
+	q := rd.col(col).q
+	if p.IDNo == "" || !withID {
 		return ""
 	}
 	if rd.pop.Age(p) < 16 && q.hit(IDMissingChild) {
@@ -61,7 +62,9 @@ func (rd *renderer) idOf(p *Person, numericOK bool) any {
 }
 
 // idText is idOf for sinks that only hold text.
-func (rd *renderer) idText(p *Person) string { return rd.idOf(p, false).(string) }
+func (rd *renderer) idText(col string, p *Person, withID bool) string {
+	return rd.idOf(col, p, withID, false).(string)
+}
 
 func maskID(id string) string { return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:] }
 
@@ -107,8 +110,8 @@ func spaced(q *quirker, s string) string {
 }
 
 // nameOf renders a person's name with the system's name quirks.
-func (rd *renderer) nameOf(p *Person) string {
-	q, n := rd.q, p.Name
+func (rd *renderer) nameOf(col string, p *Person) string {
+	q, n := rd.col(col).q, p.Name
 	if _, ok := homophoneTypo(q.r, n); ok && q.hit(NameTypo) {
 		n, _ = homophoneTypo(q.r, n)
 	}
@@ -138,8 +141,8 @@ var altFormats = []string{fmtCompact, fmtISO, fmtSlash, fmtDots, fmtHan}
 
 // dateOf renders a date in the system's native layout with its date quirks. serialOK lets an
 // xlsx sheet store an Excel date (time.Time) or a bare serial number (float64).
-func (rd *renderer) dateOf(t time.Time, native string, serialOK bool) any {
-	q := rd.q
+func (rd *renderer) dateOf(col string, t time.Time, native string, serialOK bool) any {
+	q := rd.col(col).q
 	if t.IsZero() {
 		return ""
 	}
@@ -181,7 +184,8 @@ func excelSerial(t time.Time) float64 {
 }
 
 // birthOf renders the birth date, sometimes planting a birth date that disagrees with the ID.
-func (rd *renderer) birthOf(p *Person, native string, serialOK bool) any {
+func (rd *renderer) birthOf(col string, p *Person, native string, serialOK bool) any {
+	rd.col(col)
 	b := p.Birth
 	if p.IDNo != "" && rd.q.hit(BirthMismatch) {
 		b = b.AddDate(0, 0, 1+rd.q.r.IntN(40))
@@ -190,12 +194,12 @@ func (rd *renderer) birthOf(p *Person, native string, serialOK bool) any {
 		}
 		rd.anomaly("birth_mismatch", p, fmt.Sprintf("birth %s vs ID %s", b.Format(fmtISO), p.Birth.Format(fmtISO)))
 	}
-	return rd.dateOf(b, native, serialOK)
+	return rd.dateOf(col, b, native, serialOK)
 }
 
 // sexOf returns 1 or 2, sometimes planting a sex that disagrees with the ID.
-func (rd *renderer) sexOf(p *Person) int {
-	if p.IDNo != "" && rd.q.hit(SexMismatch) {
+func (rd *renderer) sexOf(col string, p *Person) int {
+	if rd.col(col); p.IDNo != "" && rd.q.hit(SexMismatch) {
 		rd.anomaly("sex_mismatch", p, fmt.Sprintf("sex %d vs ID %d", 3-p.Sex, p.Sex))
 		return 3 - p.Sex
 	}
@@ -205,8 +209,8 @@ func (rd *renderer) sexOf(p *Person) int {
 func sexLabel(s int) string { return [...]string{"未知", "男", "女"}[s] }
 
 // phoneOf renders the person's contact number with the system's phone quirks.
-func (rd *renderer) phoneOf(p *Person) string {
-	q, h := rd.q, rd.hh(p)
+func (rd *renderer) phoneOf(col string, p *Person) string {
+	q, h := rd.col(col).q, rd.hh(p)
 	// One base number: the stale one, a relative's, the household landline, or the person's own.
 	ph, rel := p.Phone, rd.relativePhone(p)
 	switch {
@@ -238,12 +242,20 @@ func (rd *renderer) phoneOf(p *Person) string {
 	return ph
 }
 
-// relativePhone is the mobile of another adult in the household, if any.
-func (rd *renderer) relativePhone(p *Person) string {
+// relative is another living household member with a mobile, if any.
+func (rd *renderer) relative(p *Person) *Person {
 	for _, m := range rd.hh(p).Members {
 		if o := rd.person(m); o.Idx != p.Idx && o.Phone != "" && o.Status == Active {
-			return o.Phone
+			return o
 		}
+	}
+	return nil
+}
+
+// relativePhone is the mobile of another household member, if any.
+func (rd *renderer) relativePhone(p *Person) string {
+	if o := rd.relative(p); o != nil {
+		return o.Phone
 	}
 	return ""
 }
@@ -258,8 +270,8 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // addrOf renders where the person lives, with the system's address quirks.
-func (rd *renderer) addrOf(p *Person) string {
-	q := rd.q
+func (rd *renderer) addrOf(col string, p *Person) string {
+	q := rd.col(col).q
 	a := rd.hh(p).Addr
 	if p.PrevAddr != nil && q.hit(AddrStale) {
 		a = *p.PrevAddr
@@ -306,14 +318,16 @@ func (rd *renderer) add(t *Table, vals []any, key string, roles ...Role) {
 	t.Recs = append(t.Recs, Record{Vals: vals, Roles: roles, Quirks: rd.q.take(), Key: key})
 }
 
-// dup reports whether to register this person a second time, and whether without an ID.
-func (rd *renderer) dup(p *Person) (again, withoutID bool) {
+// twice renders the person's row with emit, then — with the duplicate quirk — a second
+// registration of the same person, sometimes without an ID.
+func (rd *renderer) twice(p *Person, emit func(withID bool)) {
+	emit(true)
 	rd.q.col = ""
 	if !rd.q.hit(Duplicate) {
-		return false, false
+		return
 	}
 	rd.anomaly("duplicate", p, "registered twice")
-	return true, p.IDNo != "" && rd.q.hit(DupWithoutID)
+	emit(!(p.IDNo != "" && rd.q.hit(DupWithoutID)))
 }
 
 func resident(p *Person) Role { return Role{Role: "resident", Person: p.TID} }

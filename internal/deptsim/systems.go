@@ -71,10 +71,8 @@ func (rd *renderer) renderHJ() []*Table {
 			if head == nil && p.Relation == "01" {
 				head = p
 			}
-			rd.col("公民身份号码")
-			id := rd.idText(p)
-			rd.col("居住地址")
-			addr := rd.addrOf(p)
+			id := rd.idText("公民身份号码", p, true)
+			addr := rd.addrOf("居住地址", p)
 			var changed any
 			if p.Status != Active {
 				changed = p.StatusDate
@@ -109,21 +107,12 @@ func (rd *renderer) renderFloating() []*Table {
 			}
 			status = "注销"
 		}
-		rd.col("idCard")
-		id := ""
-		if withID {
-			id = rd.idText(p)
-		}
-		rd.col("name")
-		name := rd.nameOf(p)
-		rd.col("gender")
-		sex := sexLabel(rd.sexOf(p))
-		rd.col("birthday")
-		birth := rd.birthOf(p, fmtISO, false)
-		rd.col("currentAddress")
-		addr := rd.addrOf(p)
-		rd.col("phone")
-		phone := rd.phoneOf(p)
+		id := rd.idText("idCard", p, withID)
+		name := rd.nameOf("name", p)
+		sex := sexLabel(rd.sexOf("gender", p))
+		birth := rd.birthOf("birthday", p, fmtISO, false)
+		addr := rd.addrOf("currentAddress", p)
+		phone := rd.phoneOf("phone", p)
 		hukou := ""
 		for i, code := range migrantRegions {
 			if strings.HasPrefix(p.IDNo, code) {
@@ -144,10 +133,7 @@ func (rd *renderer) renderFloating() []*Table {
 		if p.Residence != Floating {
 			continue
 		}
-		emit(p, true)
-		if again, noID := rd.dup(p); again {
-			emit(p, !noID)
-		}
+		rd.twice(p, func(withID bool) { emit(p, withID) })
 	}
 	return []*Table{t}
 }
@@ -177,12 +163,9 @@ func (rd *renderer) renderRelief() []*Table {
 				status = "停保"
 			}
 		}
-		rd.col("户主身份证")
-		hid := rd.idText(head)
-		rd.col("户主姓名")
-		hname := rd.nameOf(head)
-		rd.col("家庭地址")
-		addr := rd.addrOf(head)
+		hid := rd.idText("户主身份证", head, true)
+		hname := rd.nameOf("户主姓名", head)
+		addr := rd.addrOf("家庭地址", head)
 		upd := rd.updateTime(head)
 		if h.Relief.Since.After(upd) {
 			upd = h.Relief.Since.Add(9 * time.Hour)
@@ -196,13 +179,8 @@ func (rd *renderer) renderRelief() []*Table {
 			}
 			emit := func(withID bool) {
 				memID++
-				rd.col("身份证")
-				id := ""
-				if withID {
-					id = rd.idText(p)
-				}
-				rd.col("姓名")
-				name := rd.nameOf(p)
+				id := rd.idText("身份证", p, withID)
+				name := rd.nameOf("姓名", p)
 				rels := relText[p.Relation]
 				if p.Idx == head.Idx {
 					rels = relText["01"]
@@ -213,10 +191,7 @@ func (rd *renderer) renderRelief() []*Table {
 				}
 				rd.add(mem, []any{int64(memID), int64(famID), name, id, rels[rd.q.r.IntN(len(rels))], dis}, fmt.Sprint(memID), resident(p))
 			}
-			emit(true)
-			if again, noID := rd.dup(p); again {
-				emit(!noID)
-			}
+			rd.twice(p, emit)
 		}
 	}
 	return []*Table{fam, mem}
@@ -233,19 +208,11 @@ func (rd *renderer) renderElderly() []*Table {
 			continue
 		}
 		emit := func(withID bool) {
-			rd.col("xm")
-			name := rd.nameOf(p)
-			rd.col("sfzh")
-			id := ""
-			if withID {
-				id = rd.idText(p)
-			}
-			rd.col("csrq")
-			birth := rd.birthOf(p, fmtCompact, false)
-			rd.col("lxdh")
-			phone := rd.phoneOf(p)
-			rd.col("jzdz")
-			addr := rd.addrOf(p)
+			name := rd.nameOf("xm", p)
+			id := rd.idText("sfzh", p, withID)
+			birth := rd.birthOf("csrq", p, fmtCompact, false)
+			phone := rd.phoneOf("lxdh", p)
+			addr := rd.addrOf("jzdz", p)
 			band := ""
 			switch age := rd.pop.Age(p); {
 			case age >= 100:
@@ -263,10 +230,7 @@ func (rd *renderer) renderElderly() []*Table {
 			}
 			rd.add(t, []any{name, id, birth, phone, addr, band, rd.pop.Alone(p) || (p.Status != Active && len(rd.hh(p).Members) == 1), services}, "", resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -285,13 +249,11 @@ func (rd *renderer) renderDisabled() []*Table {
 		}
 		dd := p.Disability
 		emit := func() {
-			rd.col("残疾证号")
-			cert := rd.idText(p) + fmt.Sprintf("%d%d", dd.Category, dd.Grade)
+			cert := rd.idText("残疾证号", p, true) + fmt.Sprintf("%d%d", dd.Category, dd.Grade)
 			if strings.TrimSpace(cert) == cert[len(cert)-2:] {
 				cert = "" // an empty ID gives an empty certificate number
 			}
-			rd.col("姓名")
-			name := rd.nameOf(p)
+			name := rd.nameOf("姓名", p)
 			guardian, gphone := "", ""
 			if rd.pop.Age(p) < 18 || dd.Category == 5 || dd.Category == 6 {
 				for _, m := range rd.hh(p).Members {
@@ -301,14 +263,11 @@ func (rd *renderer) renderDisabled() []*Table {
 					}
 				}
 			}
-			rd.col("监护人电话")
 			if gphone == "" {
-				gphone = rd.phoneOf(p)
+				gphone = rd.phoneOf("监护人电话", p)
 			}
-			rd.col("现住址")
-			addr := rd.addrOf(p)
-			rd.col("发证日期")
-			issued := rd.dateOf(dd.Issued, fmtISO, false).(string)
+			addr := rd.addrOf("现住址", p)
+			issued := rd.dateOf("发证日期", dd.Issued, fmtISO, false).(string)
 			var sub []string
 			if rd.hh(p).Relief != nil || rd.q.r.Float64() < 0.15 {
 				sub = append(sub, "困难生活补贴")
@@ -316,14 +275,10 @@ func (rd *renderer) renderDisabled() []*Table {
 			if dd.Grade <= 2 {
 				sub = append(sub, "重度护理补贴")
 			}
-			rd.col("性别")
-			sex := sexLabel(rd.sexOf(p))
+			sex := sexLabel(rd.sexOf("性别", p))
 			rd.add(t, []any{cert, name, sex, disCategory[dd.Category], gradeText[dd.Grade], guardian, gphone, addr, issued, strings.Join(sub, "、")}, cert, resident(p))
 		}
-		emit()
-		if again, _ := rd.dup(p); again {
-			emit()
-		}
+		rd.twice(p, func(bool) { emit() }) // the certificate number is the key: a duplicate keeps it
 	}
 	return []*Table{t}
 }
@@ -342,21 +297,12 @@ func (rd *renderer) renderEmployment() []*Table {
 		}
 		emit := func(withID bool) {
 			id++
-			rd.col("身份证号码")
-			idno := ""
-			if withID {
-				idno = rd.idText(p)
-			}
-			rd.col("姓名")
-			name := rd.nameOf(p)
-			rd.col("性别")
-			sex := sexLabel(rd.sexOf(p))
-			rd.col("出生日期")
-			birth := rd.birthOf(p, fmtISO, false)
-			rd.col("联系电话")
-			phone := rd.phoneOf(p)
-			rd.col("居住地址")
-			addr := rd.addrOf(p)
+			idno := rd.idText("身份证号码", p, withID)
+			name := rd.nameOf("姓名", p)
+			sex := sexLabel(rd.sexOf("性别", p))
+			birth := rd.birthOf("出生日期", p, fmtISO, false)
+			phone := rd.phoneOf("联系电话", p)
+			addr := rd.addrOf("居住地址", p)
 			cat := ""
 			age := rd.pop.Age(p)
 			if p.Employment == "登记失业" {
@@ -378,10 +324,7 @@ func (rd *renderer) renderEmployment() []*Table {
 			}
 			rd.add(t, []any{int64(id), idno, name, sex, birth, education[rd.q.r.IntN(len(education))], p.Employment, reg, cat, phone, addr, upd}, fmt.Sprint(id), resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -403,17 +346,11 @@ func (rd *renderer) renderInsurance() []*Table {
 		emit := func(withID bool) {
 			n++
 			key := fmt.Sprintf("32010%09d", 300000000+n*7)
-			rd.col("证件号码")
-			id := ""
-			if withID {
-				id = rd.idText(p)
-			}
-			rd.col("姓名")
-			name := rd.nameOf(p)
-			rd.col("性别")
-			sex := fmt.Sprint(rd.sexOf(p))
+			id := rd.idText("证件号码", p, withID)
+			name := rd.nameOf("姓名", p)
+			sex := fmt.Sprint(rd.sexOf("性别", p))
 			rd.col("出生日期")
-			birth := p.Birth
+			birth := p.Birth // a DATE column: only a mismatch, no format quirks
 			if p.IDNo != "" && rd.q.hit(BirthMismatch) {
 				birth = birth.AddDate(0, 0, 1+rd.q.r.IntN(60))
 				rd.anomaly("birth_mismatch", p, fmt.Sprintf("birth %s vs ID %s", birth.Format(fmtISO), p.Birth.Format(fmtISO)))
@@ -431,10 +368,7 @@ func (rd *renderer) renderInsurance() []*Table {
 			}
 			rd.add(t, []any{key, "01", id, name, sex, birth, cat, status, int64(rd.pop.AsOf.Year()), comm, rd.updateTime(p)}, key, resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -460,23 +394,15 @@ func (rd *renderer) renderHealth() []*Table {
 		emit := func(withID bool) {
 			n++
 			key := fmt.Sprintf("JK%s%07d", districtCode, n)
-			rd.col("姓名")
-			name := rd.nameOf(p)
-			rd.col("身份证号")
-			var id any = ""
-			if withID {
-				id = rd.idOf(p, true)
-			}
-			rd.col("出生日期")
-			birth := rd.birthOf(p, fmtISO, true)
-			rd.col("联系电话")
-			phone := rd.phoneOf(p)
+			name := rd.nameOf("姓名", p)
+			id := rd.idOf("身份证号", p, withID, true)
+			birth := rd.birthOf("出生日期", p, fmtISO, true)
+			phone := rd.phoneOf("联系电话", p)
 			vals := []any{key, name, id, birth, phone, nil, nil, strings.Join(p.Chronic, ";"), nil, nil, nil, nil, nil, nil}
 			roles := []Role{resident(p)}
 			if p.Doctor {
 				vals[5] = doctors[rd.q.r.IntN(len(doctors))]
-				rd.col("签约日期")
-				vals[6] = rd.dateOf(rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(1000)), fmtISO, true)
+				vals[6] = rd.dateOf("签约日期", rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(1000)), fmtISO, true)
 			}
 			if p.BirthReg {
 				var mother, father *Person
@@ -492,17 +418,13 @@ func (rd *renderer) renderHealth() []*Table {
 				}
 				roles = append(roles, Role{"mother", ""}, Role{"father", ""})
 				if mother != nil {
-					rd.col("女方姓名")
-					vals[8] = rd.nameOf(mother)
-					rd.col("女方身份证")
-					vals[9] = rd.idOf(mother, true)
+					vals[8] = rd.nameOf("女方姓名", mother)
+					vals[9] = rd.idOf("女方身份证", mother, true, true)
 					roles[1].Person = mother.TID
 				}
 				if father != nil {
-					rd.col("男方姓名")
-					vals[10] = rd.nameOf(father)
-					rd.col("男方身份证")
-					vals[11] = rd.idOf(father, true)
+					vals[10] = rd.nameOf("男方姓名", father)
+					vals[11] = rd.idOf("男方身份证", father, true, true)
 					roles[2].Person = father.TID
 				}
 				vals[12] = p.Birth
@@ -513,10 +435,7 @@ func (rd *renderer) renderHealth() []*Table {
 			}
 			rd.add(t, vals, key, roles...)
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return out
 }
@@ -539,33 +458,20 @@ func (rd *renderer) renderVeterans() []*Table {
 			discharge = rd.pop.AsOf.AddDate(0, -1, 0)
 		}
 		emit := func(withID bool) {
-			rd.col("基本信息/姓名")
-			name := rd.nameOf(p)
-			rd.col("基本信息/性别")
-			sex := sexLabel(rd.sexOf(p))
-			rd.col("基本信息/身份证号")
-			var id any = ""
-			if withID {
-				id = rd.idOf(p, true)
-			}
-			rd.col("基本信息/出生年月")
-			birth := rd.birthOf(p, fmtYM, false)
-			rd.col("服役信息/入伍时间")
-			en := rd.dateOf(enlist, fmtYM, true)
-			rd.col("服役信息/退役时间")
-			dis := rd.dateOf(discharge, fmtYM, true)
-			rd.col("联系方式")
-			phone := rd.phoneOf(p)
+			name := rd.nameOf("基本信息/姓名", p)
+			sex := sexLabel(rd.sexOf("基本信息/性别", p))
+			id := rd.idOf("基本信息/身份证号", p, withID, true)
+			birth := rd.birthOf("基本信息/出生年月", p, fmtYM, false)
+			en := rd.dateOf("服役信息/入伍时间", enlist, fmtYM, true)
+			dis := rd.dateOf("服役信息/退役时间", discharge, fmtYM, true)
+			phone := rd.phoneOf("联系方式", p)
 			yf := youfu[rd.q.r.IntN(len(youfu))]
 			if rd.pop.Age(p) < 60 && yf == "在乡复员军人" {
 				yf = ""
 			}
 			rd.add(t, []any{name, sex, id, birth, en, dis, unitNames[rd.q.r.IntN(len(unitNames))], yf, phone}, "", resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -585,10 +491,8 @@ func (rd *renderer) renderVolunteers() []*Table {
 		emit := func(withID bool) {
 			n++
 			key := fmt.Sprintf("V%s%08d", districtCode[:4], 10000000+n*3)
-			rd.col("realName")
-			name := rd.nameOf(p)
-			rd.col("mobile")
-			phone := rd.phoneOf(p)
+			name := rd.nameOf("realName", p)
+			phone := rd.phoneOf("mobile", p)
 			masked := ""
 			if withID && p.IDNo != "" {
 				masked = maskID(p.IDNo)
@@ -599,10 +503,7 @@ func (rd *renderer) renderVolunteers() []*Table {
 			reg := rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(3000))
 			rd.add(t, []any{key, name, phone, masked, reg.Format(fmtISO), hours, teams[rd.q.r.IntN(len(teams))]}, key, resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -619,26 +520,15 @@ func (rd *renderer) renderParty() []*Table {
 			continue
 		}
 		emit := func(withID bool) {
-			rd.col("姓名")
-			name := rd.nameOf(p)
-			rd.col("性别")
-			sex := sexLabel(rd.sexOf(p))
-			rd.col("出生年月")
-			birth := rd.birthOf(p, fmtYM, false)
-			rd.col("身份证号")
-			id := ""
-			if withID {
-				id = rd.idText(p)
-			}
-			rd.col("手机号码")
-			phone := rd.phoneOf(p)
+			name := rd.nameOf("姓名", p)
+			sex := sexLabel(rd.sexOf("性别", p))
+			birth := rd.birthOf("出生年月", p, fmtYM, false)
+			id := rd.idText("身份证号", p, withID)
+			phone := rd.phoneOf("手机号码", p)
 			rep := rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(1500))
 			rd.add(t, []any{name, sex, birth, id, partyOrgs[rd.q.r.IntN(len(partyOrgs))], rd.pop.Communities[rd.hh(p).Comm].Name, rep.Format(fmtISO), phone}, "", resident(p))
 		}
-		emit(true)
-		if again, noID := rd.dup(p); again {
-			emit(!noID)
-		}
+		rd.twice(p, emit)
 	}
 	return []*Table{t}
 }
@@ -668,20 +558,13 @@ func (rd *renderer) renderGrid() []*Table {
 				continue
 			}
 			emit := func(withID bool) {
-				rd.col("姓名")
-				name := rd.nameOf(p)
-				rd.col("身份证号")
-				id := ""
-				if withID {
-					id = rd.idText(p)
-				}
+				name := rd.nameOf("姓名", p)
+				id := rd.idText("身份证号", p, withID)
 				if p.Passport != "" && withID {
 					id = p.Passport
 				}
-				rd.col("手机号")
-				phone := rd.phoneOf(p)
-				rd.col("住址")
-				addr := rd.addrOf(p)
+				phone := rd.phoneOf("手机号", p)
+				addr := rd.addrOf("住址", p)
 				var tags []string
 				if rd.pop.Alone(p) && rd.pop.Age(p) >= 60 {
 					tags = append(tags, "独居老人")
@@ -695,14 +578,10 @@ func (rd *renderer) renderGrid() []*Table {
 				if p.Veteran {
 					tags = append(tags, "退役军人")
 				}
-				rd.col("性别")
-				sex := sexLabel(rd.sexOf(p))
+				sex := sexLabel(rd.sexOf("性别", p))
 				rd.add(t, []any{h.Grid, name, sex, id, phone, addr, p.Residence.Label(), strings.Join(tags, ";"), visited.Format(fmtISO)}, "", resident(p))
 			}
-			emit(true)
-			if again, noID := rd.dup(p); again {
-				emit(!noID)
-			}
+			rd.twice(p, emit)
 		}
 	}
 	return out
@@ -731,35 +610,23 @@ func (rd *renderer) renderLedgers() []*Table {
 		}
 		ci := rd.hh(p).Comm
 		if age >= 80 {
-			rd.col("基本信息/姓名")
-			name := rd.nameOf(p)
-			rd.col("基本信息/身份证号")
-			id := rd.idOf(p, true)
-			rd.col("基本信息/出生日期")
-			birth := rd.dateOf(p.Birth, fmtISO, true)
-			rd.col("联系信息/居住地址")
-			addr := rd.addrOf(p)
-			rd.col("联系信息/联系电话")
-			phone := rd.phoneOf(p)
-			rd.col("基本信息/性别")
-			sex := sexLabel(rd.sexOf(p))
+			name := rd.nameOf("基本信息/姓名", p)
+			id := rd.idOf("基本信息/身份证号", p, true, true)
+			birth := rd.dateOf("基本信息/出生日期", p.Birth, fmtISO, true)
+			addr := rd.addrOf("联系信息/居住地址", p)
+			phone := rd.phoneOf("联系信息/联系电话", p)
+			sex := sexLabel(rd.sexOf("基本信息/性别", p))
 			rd.add(out[2*ci], []any{name, sex, id, birth, int64(age), addr, phone, ""}, "", resident(p))
 		}
 		if age >= 60 && (rd.pop.Alone(p) || p.Status != Active) {
-			rd.col("老人信息/姓名")
-			name := rd.nameOf(p)
-			rd.col("老人信息/身份证号")
-			id := rd.idOf(p, true)
-			rd.col("居住地址")
-			addr := rd.addrOf(p)
-			contact, cphone := "", ""
-			rd.col("紧急联系人/电话")
-			cphone = rd.relativePhone(p)
-			if cphone == "" {
-				cphone = p.Phone
+			name := rd.nameOf("老人信息/姓名", p)
+			id := rd.idOf("老人信息/身份证号", p, true, true)
+			addr := rd.addrOf("居住地址", p)
+			contact, cphone := "", p.Phone // no family here: the elder's own number
+			if o := rd.relative(p); o != nil {
+				contact, cphone = o.Name, o.Phone
 			}
-			rd.col("走访日期")
-			visit := rd.dateOf(rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(90)), fmtISO, true)
+			visit := rd.dateOf("走访日期", rd.pop.AsOf.AddDate(0, 0, -rd.q.r.IntN(90)), fmtISO, true)
 			rd.add(out[2*ci+1], []any{name, id, int64(age), addr, contact, cphone, visit, visits[rd.q.r.IntN(len(visits))], "网格员"}, "", resident(p))
 		}
 	}
