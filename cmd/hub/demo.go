@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"communityhub/internal/deptsim"
 	"communityhub/internal/deptsim/apisim"
+	"communityhub/jobs"
 )
 
 // districtFlags are the flags shared by demo and sim serve.
@@ -46,6 +48,7 @@ func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var df districtFlags
 	df.register(fs)
+	noSync := fs.Bool("no-sync", false, "only write the district")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +62,41 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	printDistrict(res, time.Since(start))
+	if *noSync {
+		return nil
+	}
+	return syncDemo(ctx, opts.Dir, res.Manifest.Tokens)
+}
+
+// syncDemo serves the district's APIs in-process on loopback (with a little injected 429 and
+// 5xx, as real ones have) and syncs the district's hub.toml.
+func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
+	servers, err := deptsim.ServeAPIs(ctx, dir, nil, apisim.Faults{Rate429: 0.02, Rate5xx: 0.01, Seed: 1})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	for name, s := range servers {
+		urlVar, tokenVar := deptsim.APIEnv(name)
+		os.Setenv(urlVar, s.URL())
+		os.Setenv(tokenVar, tokens[name])
+	}
+	cfg, err := jobs.Load(filepath.Join(dir, deptsim.ConfigFile))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nsyncing %s into %s\n", cfg.Path, cfg.DatabasePath())
+	res, err := syncConfig(ctx, cfg, nil, true, os.Stdout)
+	if err != nil {
+		return err
+	}
+	if f := res.Failed(); len(f) > 0 {
+		return fmt.Errorf("%d of %d sources failed", len(f), len(res.Stats))
+	}
 	return nil
 }
 

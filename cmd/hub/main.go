@@ -18,8 +18,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo": {"write the demo district (twelve simulated systems, ledgers and the truth)", runDemo},
-	"sim":  {"sim serve: load the SQL systems into PostgreSQL/MySQL and serve the three APIs", runSim},
+	"demo":    {"write the demo district (twelve simulated systems, ledgers, truth) and sync it", runDemo},
+	"sync":    {"pull every source of a deployment config into the resident database", runSync},
+	"sources": {"sources check: probe every source (reachable, auth, columns against the mapping)", runSources},
+	"sim":     {"sim serve: load the SQL systems into PostgreSQL/MySQL and serve the three APIs", runSim},
 }
 
 func usage() {

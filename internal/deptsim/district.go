@@ -147,6 +147,9 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 	if err := writeRunTruth(opts.Dir, res); err != nil {
 		return nil, err
 	}
+	if err := writeConfig(opts.Dir, &res.Manifest); err != nil {
+		return nil, err
+	}
 	raw, _ := json.MarshalIndent(res.Manifest, "", "  ")
 	if err := os.WriteFile(filepath.Join(opts.Dir, "district.json"), raw, 0o644); err != nil {
 		return nil, err

@@ -1,0 +1,235 @@
+// Package jobs runs the hub's work: it reads a deployment's config (the sources, their
+// schedules, mappings and error thresholds), and drives syncs — each source read by its
+// connector and landed by pipeline/land — now or on a cron schedule. It holds no pipeline logic.
+package jobs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/robfig/cron/v3"
+
+	"communityhub/connectors"
+	_ "communityhub/connectors/all" // every source kind
+	"communityhub/pipeline/land"
+	"communityhub/schema"
+)
+
+// Config is one deployment: its database and its sources.
+type Config struct {
+	Path string `toml:"-"` // the file it was read from
+	Dir  string `toml:"-"` // relative paths are relative to this folder
+
+	// Database is the DuckDB file, relative to Dir.
+	Database string `toml:"database"`
+	// Workers is how many sources sync at once (default 2).
+	Workers int `toml:"workers"`
+	// KeyCheckEvery: every Nth sync also asks incremental sources for all their keys and marks
+	// rows deleted at the source (default 7).
+	KeyCheckEvery int `toml:"key_check_every"`
+	// Errors are the default thresholds of every source.
+	Errors Limits `toml:"errors"`
+	// Schedule is the default cron schedule (5 fields) of every source.
+	Schedule string         `toml:"schedule"`
+	Sources  []SourceConfig `toml:"source"`
+}
+
+// Limits are error thresholds as written in the config; see land.Limits.
+type Limits struct {
+	MaxCount *int     `toml:"max_count"`
+	MaxRatio *float64 `toml:"max_ratio"`
+	MinRows  *int     `toml:"min_rows"`
+}
+
+// SourceConfig is one [[source]] block.
+type SourceConfig struct {
+	Name     string            `toml:"name"`
+	Kind     string            `toml:"kind"`
+	Schedule string            `toml:"schedule"`
+	Disabled bool              `toml:"disabled"`
+	Key      []string          `toml:"key"`
+	Required []string          `toml:"required"` // source columns that must hold a parseable value (typed by the mapping)
+	Options  map[string]any    `toml:"options"`
+	Mapping  map[string]string `toml:"mapping"`
+	Errors   Limits            `toml:"errors"`
+
+	mapping schema.Mapping
+	limits  land.Limits
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Load reads and validates a config file. Every error names the file, the source and the field.
+func Load(path string) (*Config, error) {
+	var c Config
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var keys []string
+		for _, k := range und {
+			if len(k) >= 2 && k[0] == "source" && k[1] == "options" {
+				continue // a kind's own options: its factory checks them
+			}
+			keys = append(keys, k.String())
+		}
+		if len(keys) > 0 {
+			return nil, fmt.Errorf("%s: unknown setting(s) %s", path, strings.Join(keys, ", "))
+		}
+	}
+	abs, _ := filepath.Abs(path)
+	c.Path, c.Dir = abs, filepath.Dir(abs)
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	if c.Database == "" {
+		return fmt.Errorf("database: required (the DuckDB file)")
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.KeyCheckEvery <= 0 {
+		c.KeyCheckEvery = 7
+	}
+	if c.Schedule == "" {
+		c.Schedule = "0 2 * * *"
+	}
+	def := land.Limits{MaxCount: 0, MaxRatio: 0.05, MinRows: 100}
+	apply(&def, c.Errors)
+	if len(c.Sources) == 0 {
+		return fmt.Errorf("no [[source]] blocks")
+	}
+	seen := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		where := fmt.Sprintf("source %q", s.Name)
+		if s.Name == "" {
+			where = fmt.Sprintf("source #%d", i+1)
+		}
+		if !nameRe.MatchString(s.Name) {
+			return fmt.Errorf("%s: name must be lower-case letters, digits and _", where)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("%s: name used twice", where)
+		}
+		seen[s.Name] = true
+		if !contains(connectors.Kinds(), s.Kind) {
+			return fmt.Errorf("%s: kind %q unknown (known: %s)", where, s.Kind, strings.Join(connectors.Kinds(), ", "))
+		}
+		if s.Schedule == "" {
+			s.Schedule = c.Schedule
+		}
+		if _, err := cron.ParseStandard(s.Schedule); err != nil {
+			return fmt.Errorf("%s: schedule %q: %w", where, s.Schedule, err)
+		}
+		m, err := schema.ParseMapping(s.Mapping)
+		if err != nil {
+			return fmt.Errorf("%s: mapping: %w", where, err)
+		}
+		s.mapping = m
+		for _, r := range s.Required {
+			if _, ok := m[r]; !ok {
+				return fmt.Errorf("%s: required column %q is not in the mapping (its type comes from the mapping)", where, r)
+			}
+		}
+		s.limits = def
+		apply(&s.limits, s.Errors)
+		if s.limits.MaxRatio < 0 || s.limits.MaxRatio > 1 || s.limits.MaxCount < 0 || s.limits.MinRows < 0 {
+			return fmt.Errorf("%s: errors: max_ratio must be in [0,1], max_count and min_rows not negative", where)
+		}
+	}
+	return nil
+}
+
+func apply(l *land.Limits, o Limits) {
+	if o.MaxCount != nil {
+		l.MaxCount = *o.MaxCount
+	}
+	if o.MaxRatio != nil {
+		l.MaxRatio = *o.MaxRatio
+	}
+	if o.MinRows != nil {
+		l.MinRows = *o.MinRows
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// DatabasePath is the DuckDB file's path.
+func (c *Config) DatabasePath() string {
+	if filepath.IsAbs(c.Database) {
+		return c.Database
+	}
+	return filepath.Join(c.Dir, c.Database)
+}
+
+// Source finds a source by name.
+func (c *Config) Source(name string) (*SourceConfig, bool) {
+	for i := range c.Sources {
+		if c.Sources[i].Name == name {
+			return &c.Sources[i], true
+		}
+	}
+	return nil, false
+}
+
+// Open makes the source's connector. getenv supplies secrets (os.Getenv when nil).
+func (c *Config) Open(s *SourceConfig, getenv func(string) string) (connectors.Source, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return connectors.Open(connectors.Config{Name: s.Name, Kind: s.Kind, BaseDir: c.Dir, Key: s.Key, Options: s.Options, Getenv: getenv})
+}
+
+// Spec is what the landing needs for the source.
+func (s *SourceConfig) Spec(keyCheck bool) land.Spec {
+	req := map[string]schema.Type{}
+	for _, r := range s.Required {
+		req[r] = s.mapping[r].Field.Type
+	}
+	return land.Spec{Source: s.Name, Kind: s.Kind, Key: s.Key, Required: req, Mapped: s.mapping.Columns(), Limits: s.limits, KeyCheck: keyCheck}
+}
+
+// Mapping is the source's parsed mapping.
+func (s *SourceConfig) MappingRefs() schema.Mapping { return s.mapping }
+
+// Names lists the enabled sources, in config order, optionally only those named.
+func (c *Config) Names(only []string) ([]string, error) {
+	var out []string
+	for _, s := range c.Sources {
+		if s.Disabled && len(only) == 0 {
+			continue
+		}
+		if len(only) == 0 || contains(only, s.Name) {
+			out = append(out, s.Name)
+		}
+	}
+	for _, o := range only {
+		if _, ok := c.Source(o); !ok {
+			var names []string
+			for _, s := range c.Sources {
+				names = append(names, s.Name)
+			}
+			sort.Strings(names)
+			return nil, fmt.Errorf("no source %q (sources: %s)", o, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
