@@ -9,8 +9,14 @@ demo:            ## write (and, as issues land, sync and reconcile) the demo dis
 test:            ## all tests, one build; SQL tests use HUB_TEST_POSTGRES / HUB_TEST_MYSQL
 	$(GO) test -tags $(TAGS) -count=1 ./...
 
+FUZZTIME ?= 15s
+fuzz:            ## the fuzz targets of the readers and value parsers, FUZZTIME each
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./connectors/csvsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzXLSX$$' -fuzztime $(FUZZTIME) ./connectors/xlsxsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./pipeline/standardize
+
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet -tags $(TAGS) ./...
 
-bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime 1x ./...
+bench:           ## hub bench ingest: 2M-row CSV, DuckDB read_csv vs the connectors (PostgreSQL/MariaDB via HUB_TEST_*)
+	$(GO) run -tags $(TAGS) ./cmd/hub bench ingest

@@ -44,6 +44,7 @@ type BatchBuilder struct {
 	set    []bool
 	rows   int
 	size   int
+	data   []int // value bytes per column in the last batch: the next one reserves as much
 }
 
 // NewBatchBuilder makes a builder for the given source columns; size <= 0 means DefaultBatchRows.
@@ -95,9 +96,21 @@ func (b *BatchBuilder) Flush(w Writer) error {
 	if b.rows == 0 {
 		return nil
 	}
+	if b.data == nil {
+		b.data = make([]int, len(b.cols))
+	}
+	for i, c := range b.cols {
+		b.data[i] = c.DataLen()
+	}
+	rows := b.rows
 	rec := b.rb.NewRecordBatch()
 	defer rec.Release()
 	b.rows = 0
+	// Reserve what the last batch needed, so the builders do not regrow from empty.
+	for i, c := range b.cols {
+		c.Reserve(rows)
+		c.ReserveData(b.data[i] + b.data[i]/8)
+	}
 	return w.Write(rec)
 }
 

@@ -11,7 +11,7 @@ import (
 
 // SyncOptions tune one sync.
 type SyncOptions struct {
-	Only     []string           // source names; empty = all enabled
+	Only     []string            // source names; empty = all enabled
 	Getenv   func(string) string // secrets; os.Getenv when nil
 	Progress func(land.Stats)    // called as sources read (from several goroutines)
 	Done     func(land.Stats)    // called when a source ends, ok or not

@@ -41,9 +41,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	var v sql.NullInt64
-	db.QueryRowContext(ctx, "SELECT max(version) FROM hub.schema_version").Scan(&v)
+	db.QueryRowContext(ctx, "SELECT max(version) FROM meta.schema_version").Scan(&v)
 	if !v.Valid || v.Int64 < schema.Version {
-		if _, err := db.ExecContext(ctx, "INSERT INTO hub.schema_version VALUES (?, now())", schema.Version); err != nil {
+		if _, err := db.ExecContext(ctx, "INSERT INTO meta.schema_version VALUES (?, now())", schema.Version); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -60,16 +60,16 @@ func (d *DB) Close() error { return d.db.Close() }
 // BeginSync records a sync invocation and returns its id (one more than the last).
 func (d *DB) BeginSync(ctx context.Context, config string) (int64, error) {
 	var id int64
-	if err := d.db.QueryRowContext(ctx, "SELECT coalesce(max(sync_id), 0) + 1 FROM hub.syncs").Scan(&id); err != nil {
+	if err := d.db.QueryRowContext(ctx, "SELECT coalesce(max(sync_id), 0) + 1 FROM meta.syncs").Scan(&id); err != nil {
 		return 0, err
 	}
-	_, err := d.db.ExecContext(ctx, "INSERT INTO hub.syncs (sync_id, started_at, config) VALUES (?, now(), ?)", id, config)
+	_, err := d.db.ExecContext(ctx, "INSERT INTO meta.syncs (sync_id, started_at, config) VALUES (?, now(), ?)", id, config)
 	return id, err
 }
 
 // EndSync records how a sync ended.
 func (d *DB) EndSync(ctx context.Context, id int64, ok bool) error {
-	_, err := d.db.ExecContext(ctx, "UPDATE hub.syncs SET finished_at = now(), ok = ? WHERE sync_id = ?", ok, id)
+	_, err := d.db.ExecContext(ctx, "UPDATE meta.syncs SET finished_at = now(), ok = ? WHERE sync_id = ?", ok, id)
 	return err
 }
 
@@ -138,7 +138,7 @@ type state struct {
 func (d *DB) state(ctx context.Context, source string) (state, error) {
 	var st state
 	var cur, cols sql.NullString
-	err := d.db.QueryRowContext(ctx, "SELECT cursor, columns FROM hub.source_state WHERE source = ?", source).Scan(&cur, &cols)
+	err := d.db.QueryRowContext(ctx, "SELECT cursor, columns FROM meta.source_state WHERE source = ?", source).Scan(&cur, &cols)
 	if err == sql.ErrNoRows {
 		return st, nil
 	}
@@ -204,7 +204,7 @@ func rawTable(source string) string { return schema.RawSchema + "." + quoteIdent
 
 // recordFailure stores a failed run's statistics outside the rolled-back transaction.
 func (d *DB) recordFailure(ctx context.Context, syncID int64, st Stats, started time.Time) {
-	d.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO hub.runs (sync_id, source, kind, started_at, seconds, rows_read, rows_landed,
+	d.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO meta.runs (sync_id, source, kind, started_at, seconds, rows_read, rows_landed,
 		rows_unchanged, rows_quarantined, rows_skipped, rows_deleted, rows_current, bytes, rows_per_sec, cursor_before, cursor_after, key_check, ok, error)
 		VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, 0, NULL, ?, ?, ?, ?, ?, false, ?)`,
 		syncID, st.Source, st.Kind, started, st.Seconds, st.Read, st.Quarantined, st.Skipped, st.Bytes, st.RowsPerSec(),
@@ -213,7 +213,7 @@ func (d *DB) recordFailure(ctx context.Context, syncID int64, st Stats, started 
 
 // Land reads the source and lands it in one transaction. progress, if not nil, is called
 // now and then with the figures so far (from the reading goroutine). Whatever happens, the
-// returned Stats say it; on error nothing of this run is kept but a failed entry in hub.runs.
+// returned Stats say it; on error nothing of this run is kept but a failed entry in meta.runs.
 func (d *DB) Land(ctx context.Context, syncID int64, spec Spec, src connectors.Source, progress func(Stats)) (Stats, error) {
 	started := time.Now()
 	st := Stats{Source: spec.Source, Kind: spec.Kind, KeyCheck: spec.KeyCheck}

@@ -3,6 +3,7 @@ package land
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -25,7 +26,9 @@ type relay struct {
 	required []reqCol
 	limits   Limits
 	out      chan arrow.RecordBatch
-	schema   *arrow.Schema // cols + _loc + _flags + _hash
+	schema   *arrow.Schema // cols + _loc + _flags + _hash + _ident
+	keyIdx   []int         // key columns; none = identify rows by content
+	seen     map[uint64]uint32
 
 	mu       sync.Mutex // guards the figures below, read by progress reporting
 	read     int64
@@ -44,7 +47,14 @@ type reqCol struct {
 }
 
 func newRelay(ctx context.Context, cols []string, spec Spec) (*relay, error) {
-	r := &relay{ctx: ctx, cols: cols, limits: spec.Limits, out: make(chan arrow.RecordBatch, 2), skipped: map[string]int{}}
+	r := &relay{ctx: ctx, cols: cols, limits: spec.Limits, out: make(chan arrow.RecordBatch, 2), skipped: map[string]int{}, seen: map[uint64]uint32{}}
+	for _, k := range spec.Key {
+		i := indexOf(cols, k)
+		if i < 0 {
+			return nil, fmt.Errorf("key column %s is not among the source's columns", k)
+		}
+		r.keyIdx = append(r.keyIdx, i)
+	}
 	for c, t := range spec.Required {
 		i := indexOf(cols, c)
 		if i < 0 {
@@ -53,7 +63,7 @@ func newRelay(ctx context.Context, cols []string, spec Spec) (*relay, error) {
 		r.required = append(r.required, reqCol{i, c, t})
 	}
 	fields := append([]arrow.Field(nil), connectors.BatchSchema(cols).Fields()...)
-	fields = append(fields, arrow.Field{Name: "_hash", Type: arrow.PrimitiveTypes.Uint64})
+	fields = append(fields, arrow.Field{Name: "_hash", Type: arrow.PrimitiveTypes.Uint64}, arrow.Field{Name: "_ident", Type: arrow.BinaryTypes.String})
 	r.schema = arrow.NewSchema(fields, nil)
 	return r, nil
 }
@@ -100,6 +110,10 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 	hb := array.NewUint64Builder(memory.DefaultAllocator)
 	defer hb.Release()
 	hb.Reserve(n)
+	ib := array.NewStringBuilder(memory.DefaultAllocator)
+	defer ib.Release()
+	ib.Reserve(n)
+	var ident []byte
 	var keep []int // rows kept when some fail; nil = all
 	var bytes int64
 	var bad []connectors.Reject
@@ -147,9 +161,13 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 			keep = append(keep, row)
 		}
 		hb.UnsafeAppend(h)
+		ident = r.ident(ident[:0], strs, row, h)
+		ib.BinaryBuilder.Append(ident)
 	}
 	hashes := hb.NewUint64Array()
 	defer hashes.Release()
+	idents := ib.NewStringArray()
+	defer idents.Release()
 	r.mu.Lock()
 	r.read += int64(n - len(bad)) // Reject counts the others
 	r.bytes += bytes
@@ -165,10 +183,10 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 		for i := 0; i < nc+2; i++ {
 			cols = append(cols, b.Column(i))
 		}
-		cols = append(cols, hashes)
+		cols = append(cols, hashes, idents)
 		out = array.NewRecordBatch(r.schema, cols, int64(n))
 	} else {
-		out = filtered(r.schema, strs, keep, hashes)
+		out = filtered(r.schema, strs, keep, hashes, idents)
 	}
 	if out.NumRows() == 0 {
 		out.Release()
@@ -185,7 +203,7 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 }
 
 // filtered rebuilds a batch from the kept rows (rare: only batches with rejected rows).
-func filtered(schema *arrow.Schema, strs []*array.String, keep []int, hashes *array.Uint64) arrow.RecordBatch {
+func filtered(schema *arrow.Schema, strs []*array.String, keep []int, hashes *array.Uint64, idents *array.String) arrow.RecordBatch {
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer rb.Release()
 	for i, s := range strs {
@@ -199,10 +217,38 @@ func filtered(schema *arrow.Schema, strs []*array.String, keep []int, hashes *ar
 		}
 	}
 	hb := rb.Field(len(strs)).(*array.Uint64Builder)
+	ib := rb.Field(len(strs) + 1).(*array.StringBuilder)
 	for k := range keep {
 		hb.Append(hashes.Value(k))
+		ib.Append(idents.Value(k))
 	}
 	return rb.NewRecordBatch()
+}
+
+// ident appends the row's identity to buf: its key values (or, without a key, its content
+// hash), then "\x1e" and the occurrence of that key (or content) so far in this read — so two
+// identical rows at the source are two rows in the landing, and a stable file gets stable
+// identities.
+func (r *relay) ident(buf []byte, strs []*array.String, row int, h uint64) []byte {
+	if len(r.keyIdx) == 0 {
+		buf = strconv.AppendUint(buf, h, 16)
+	} else {
+		for j, i := range r.keyIdx {
+			if j > 0 {
+				buf = append(buf, 0x1f)
+			}
+			if strs[i].IsValid(row) {
+				buf = append(buf, strs[i].Value(row)...)
+			}
+		}
+	}
+	k := uint64(fnvOffset)
+	for _, c := range buf {
+		k = (k ^ uint64(c)) * fnvPrime
+	}
+	r.seen[k]++
+	buf = append(buf, 0x1e)
+	return strconv.AppendUint(buf, uint64(r.seen[k]), 10)
 }
 
 func rowText(cols []*array.String, row int) string {

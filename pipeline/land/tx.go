@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,12 @@ func (d *DB) landTx(ctx context.Context, syncID int64, spec Spec, src connectors
 	}
 	defer conn.Close()
 	exec := func(q string, args ...any) (int64, error) {
+		t0 := time.Now()
+		defer func() {
+			if os.Getenv("HUB_LAND_TRACE") != "" {
+				fmt.Fprintf(os.Stderr, "%6.2fs %s\n", time.Since(t0).Seconds(), firstLine(q))
+			}
+		}()
 		res, err := conn.ExecContext(ctx, q, args...)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", firstLine(q), err)
@@ -92,7 +99,29 @@ func (d *DB) landTx(ctx context.Context, syncID int64, spec Spec, src connectors
 		wg.Wait()
 		return err
 	}
-	_, stageErr := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hub_stage AS SELECT *, row_number() OVER () AS _seq FROM %s`, view))
+	qcols := make([]string, len(cols))
+	for i, c := range cols {
+		qcols[i] = quoteIdent(c)
+	}
+	colList := strings.Join(qcols, ", ")
+	now := time.Now().UTC()
+	var current int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE _current").Scan(&current); err != nil {
+		cancelRead()
+		drain(rel.out)
+		wg.Wait()
+		release()
+		return err
+	}
+	// With no current rows (a first landing) every row is new: stream straight into the raw
+	// table. Otherwise stage the read and merge it.
+	var stageErr error
+	if current == 0 {
+		st.Landed, stageErr = exec(fmt.Sprintf(`INSERT INTO %s (%s, _ident, _hash, _run, _loc, _flags, _fetched_at, _current)
+			SELECT %s, _ident, _hash, ?, _loc, _flags, ?, true FROM %s`, table, colList, colList, view), syncID, now)
+	} else {
+		_, stageErr = exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hub_stage AS SELECT * FROM %s`, view))
+	}
 	cancelRead()
 	drain(rel.out)
 	wg.Wait()
@@ -114,89 +143,56 @@ func (d *DB) landTx(ctx context.Context, syncID int64, spec Spec, src connectors
 	if rel.cursored {
 		st.CursorAfter = rel.cursor
 	}
-
-	// Identity: the key (or, without one, the content hash) and the occurrence within this read.
-	part := "_hash"
-	identHead := "CAST(_hash AS VARCHAR)"
-	if len(spec.Key) > 0 {
-		var ks, cs []string
-		for _, k := range spec.Key {
-			ks = append(ks, quoteIdent(k))
-			cs = append(cs, "coalesce("+quoteIdent(k)+", '')")
-		}
-		part = strings.Join(ks, ", ")
-		identHead = "concat_ws(chr(31), " + strings.Join(cs, ", ") + ")"
-	}
-	if _, err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hub_stage2 AS
-		SELECT *, %s || chr(30) || CAST(row_number() OVER (PARTITION BY %s ORDER BY _seq) AS VARCHAR) AS _ident FROM hub_stage`, identHead, part)); err != nil {
-		return err
-	}
-	exec("DROP TABLE hub_stage")
-	qcols := make([]string, len(cols))
-	for i, c := range cols {
-		qcols[i] = quoteIdent(c)
-	}
-	colList := strings.Join(qcols, ", ")
-	now := time.Now().UTC()
-	if st.Landed, err = exec(fmt.Sprintf(`INSERT INTO %[1]s (%[2]s, _ident, _hash, _run, _loc, _flags, _fetched_at, _current)
-		SELECT %[2]s, _ident, _hash, ?, _loc, _flags, ?, true FROM hub_stage2 s
-		WHERE NOT EXISTS (SELECT 1 FROM %[1]s r WHERE r._current AND r._ident = s._ident AND r._hash = s._hash)`, table, colList), syncID, now); err != nil {
-		return err
-	}
-	st.Unchanged = st.Read - st.Quarantined - st.Landed
-	// Unchanged rows that moved (a line inserted above them) get their new location.
-	if _, err := exec(fmt.Sprintf(`UPDATE %[1]s r SET _loc = s._loc, _flags = s._flags FROM hub_stage2 s
-		WHERE r._current AND r._run <> ? AND r._ident = s._ident AND r._hash = s._hash AND r._loc IS DISTINCT FROM s._loc`, table), syncID); err != nil {
-		return err
-	}
-	// Older versions of rows that changed are no longer current.
-	if _, err := exec(fmt.Sprintf(`UPDATE %[1]s SET _current = false, _ended_run = ?, _end_reason = 'changed'
-		WHERE _current AND _run <> ? AND _ident IN (SELECT _ident FROM %[1]s WHERE _run = ?)`, table), syncID, syncID, syncID); err != nil {
-		return err
-	}
 	incremental := false
 	if inc, ok := src.(connectors.Incremental); ok {
 		incremental = inc.Incremental()
 	}
-	switch {
-	case !incremental:
-		// A whole pull: rows not seen any more were deleted at the source.
-		if st.Deleted, err = exec(fmt.Sprintf(`UPDATE %[1]s r SET _current = false, _ended_run = ?, _end_reason = 'deleted'
-			WHERE _current AND NOT EXISTS (SELECT 1 FROM hub_stage2 s WHERE s._ident = r._ident)`, table), syncID); err != nil {
+	if current > 0 {
+		if err := merge(exec, table, colList, syncID, now, st); err != nil {
 			return err
 		}
-	case spec.KeyCheck:
+		if !incremental {
+			// A whole pull: rows not seen any more were deleted at the source.
+			if st.Deleted, err = exec(fmt.Sprintf(`UPDATE %[1]s SET _current = false, _ended_run = ?, _end_reason = 'deleted'
+				WHERE _current AND _ident IN (SELECT r._ident FROM (SELECT _ident FROM %[1]s WHERE _current) r ANTI JOIN hub_stage s ON s._ident = r._ident)`, table), syncID); err != nil {
+				return err
+			}
+		}
+		exec("DROP TABLE hub_stage")
+	}
+	st.Unchanged = st.Read - st.Quarantined - st.Landed
+	if incremental && spec.KeyCheck {
 		if st.Deleted, err = d.keyCheck(ctx, conn, exec, table, spec, src, syncID); err != nil {
 			return err
 		}
 	}
-	exec("DROP TABLE hub_stage2")
+
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE _current").Scan(&st.Current); err != nil {
 		return err
 	}
 
 	// Quarantine, drift, skips, statistics and the cursor commit with the rows.
 	for _, rj := range rel.rejects {
-		if _, err := exec("INSERT INTO hub.quarantine VALUES (?, ?, ?, ?, ?, ?)", syncID, spec.Source, rj.Loc, rj.Raw, rj.Reason, now); err != nil {
+		if _, err := exec("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?)", syncID, spec.Source, rj.Loc, rj.Raw, rj.Reason, now); err != nil {
 			return err
 		}
 	}
 	for _, c := range changes {
-		if _, err := exec("INSERT INTO hub.schema_drift VALUES (?, ?, ?, ?, ?, ?)", syncID, spec.Source, c[0], c[1], c[2], now); err != nil {
+		if _, err := exec("INSERT INTO meta.schema_drift VALUES (?, ?, ?, ?, ?, ?)", syncID, spec.Source, c[0], c[1], c[2], now); err != nil {
 			return err
 		}
 	}
 	for reason, n := range rel.skipped {
-		if _, err := exec("INSERT INTO hub.skipped VALUES (?, ?, ?, ?)", syncID, spec.Source, reason, n); err != nil {
+		if _, err := exec("INSERT INTO meta.skipped VALUES (?, ?, ?, ?)", syncID, spec.Source, reason, n); err != nil {
 			return err
 		}
 	}
 	colsJSON, _ := json.Marshal(cols)
-	if _, err := exec("INSERT OR REPLACE INTO hub.source_state VALUES (?, ?, ?, ?, ?, ?)", spec.Source, st.CursorAfter, syncID, st.Current, string(colsJSON), now); err != nil {
+	if _, err := exec("INSERT OR REPLACE INTO meta.source_state VALUES (?, ?, ?, ?, ?, ?)", spec.Source, st.CursorAfter, syncID, st.Current, string(colsJSON), now); err != nil {
 		return err
 	}
 	st.Seconds = time.Since(started).Seconds()
-	if _, err := exec(`INSERT INTO hub.runs (sync_id, source, kind, started_at, seconds, rows_read, rows_landed, rows_unchanged, rows_quarantined,
+	if _, err := exec(`INSERT INTO meta.runs (sync_id, source, kind, started_at, seconds, rows_read, rows_landed, rows_unchanged, rows_quarantined,
 		rows_skipped, rows_deleted, rows_current, bytes, rows_per_sec, cursor_before, cursor_after, key_check, ok, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, NULL)`,
 		syncID, spec.Source, spec.Kind, started, st.Seconds, st.Read, st.Landed, st.Unchanged, st.Quarantined, st.Skipped, st.Deleted,
@@ -208,6 +204,26 @@ func (d *DB) landTx(ctx context.Context, syncID int64, spec Spec, src connectors
 	}
 	committed = true
 	return nil
+}
+
+// merge lands the staged rows that are new or changed, moves unchanged rows whose location
+// changed, and ends the versions that changed.
+func merge(exec func(string, ...any) (int64, error), table, colList string, syncID int64, now time.Time, st *Stats) error {
+	var err error
+	if st.Landed, err = exec(fmt.Sprintf(`INSERT INTO %[1]s (%[2]s, _ident, _hash, _run, _loc, _flags, _fetched_at, _current)
+		SELECT %[2]s, s._ident, s._hash, ?, _loc, _flags, ?, true FROM hub_stage s
+		ANTI JOIN (SELECT _ident, _hash FROM %[1]s WHERE _current) r ON r._ident = s._ident AND r._hash = s._hash`, table, colList), syncID, now); err != nil {
+		return err
+	}
+	// Unchanged rows that moved (a line inserted above them) get their new location.
+	if _, err := exec(fmt.Sprintf(`UPDATE %[1]s r SET _loc = s._loc, _flags = s._flags FROM hub_stage s
+		WHERE r._current AND r._run <> ? AND r._ident = s._ident AND r._hash = s._hash AND r._loc IS DISTINCT FROM s._loc`, table), syncID); err != nil {
+		return err
+	}
+	// Older versions of rows that changed are no longer current.
+	_, err = exec(fmt.Sprintf(`UPDATE %[1]s SET _current = false, _ended_run = ?, _end_reason = 'changed'
+		WHERE _current AND _run <> ? AND _ident IN (SELECT _ident FROM %[1]s WHERE _run = ?)`, table), syncID, syncID, syncID)
+	return err
 }
 
 // keyCheck lists every key the source still holds and marks current rows with other keys deleted.

@@ -34,7 +34,7 @@ type DateFlag string
 
 const (
 	DateOK         DateFlag = "ok"
-	DateYearMonth  DateFlag = "year_month"  // only year and month were given (1958.03)
+	DateYearMonth  DateFlag = "year_month"   // only year and month were given (1958.03)
 	DateSerial     DateFlag = "excel_serial" // an Excel serial day number (21248)
 	DateImpossible DateFlag = "impossible"   // a day the month does not have (1958-02-30)
 	DateEmpty      DateFlag = "empty"

@@ -1,0 +1,104 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"communityhub/internal/ingestbench"
+	"communityhub/pipeline/land"
+)
+
+func init() {
+	commands["bench"] = command{"bench ingest: DuckDB read_csv vs the csv connector, and rows/s from PostgreSQL and MariaDB", runBench}
+}
+
+func runBench(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "ingest" {
+		return fmt.Errorf("usage: hub bench ingest [--rows N] [--dir DIR] [--pg DSN] [--mysql DSN]")
+	}
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	rows := fs.Int("rows", 2000000, "rows in the generated CSV")
+	dir := fs.String("dir", "", "work folder (default: a temporary one, removed after)")
+	pg := fs.String("pg", os.Getenv("HUB_TEST_POSTGRES"), "PostgreSQL DSN (empty: skip)")
+	my := fs.String("mysql", os.Getenv("HUB_TEST_MYSQL"), "MySQL/MariaDB DSN (empty: skip)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "hub-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	csvPath := filepath.Join(*dir, "register.csv")
+	t0 := time.Now()
+	if err := ingestbench.GenerateCSV(csvPath, *rows); err != nil {
+		return err
+	}
+	st, _ := os.Stat(csvPath)
+	fmt.Printf("generated %s: %d rows, %.0f MB in %.1fs\n", csvPath, *rows, float64(st.Size())/1e6, time.Since(t0).Seconds())
+	var results []ingestbench.Result
+	r, err := ingestbench.DuckDBReadCSV(ctx, filepath.Join(*dir, "duckdb_only.duckdb"), csvPath)
+	if err != nil {
+		return err
+	}
+	results = append(results, r)
+	os.Remove(filepath.Join(*dir, "hub.duckdb")) // a first landing, every time
+	db, err := land.Open(ctx, filepath.Join(*dir, "hub.duckdb"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	src, err := ingestbench.CSVSource(csvPath)
+	if err != nil {
+		return err
+	}
+	if r, err = ingestbench.Land(ctx, db, "bench_csv", src); err != nil {
+		return err
+	}
+	results = append(results, r)
+	if *pg != "" {
+		fmt.Println("loading PostgreSQL (COPY) …")
+		if err := ingestbench.LoadPostgres(ctx, *pg, csvPath); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		s, err := ingestbench.SQLSource("postgres", *pg)
+		if err != nil {
+			return err
+		}
+		if r, err = ingestbench.Land(ctx, db, "bench_postgres", s); err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	if *my != "" {
+		fmt.Println("loading MariaDB (LOAD DATA) …")
+		if err := ingestbench.LoadMySQL(ctx, *my, csvPath); err != nil {
+			return fmt.Errorf("mysql: %w", err)
+		}
+		s, err := ingestbench.SQLSource("mysql", *my)
+		if err != nil {
+			return err
+		}
+		if r, err = ingestbench.Land(ctx, db, "bench_mysql", s); err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "path\trows\tseconds\trows/s\tvs read_csv\t")
+	base := results[0].RowsPerSec()
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t\n", r.Name, r.Rows, r.Seconds, r.RowsPerSec(), r.RowsPerSec()/base)
+	}
+	return tw.Flush()
+}

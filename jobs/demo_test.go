@@ -1,0 +1,204 @@
+//go:build duckdb_arrow
+
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"communityhub/internal/deptsim"
+	"communityhub/internal/deptsim/apisim"
+	"communityhub/pipeline/land"
+)
+
+// truthScope tells which truth records a source holds: the truth system and a locator filter.
+var truthScope = map[string][2]string{
+	"hj_person": {"hj", "hj.person:"}, "hj_household": {"hj", "hj.household:"}, "floating": {"floating", ""},
+	"relief_family": {"relief", "jz_family:"}, "relief_member": {"relief", "jz_member:"}, "elderly": {"elderly", ""},
+	"disabled": {"disabled", ""}, "employment": {"employment", ""}, "insurance": {"insurance", ""}, "health": {"health", ""},
+	"veterans": {"veterans", ""}, "volunteers": {"volunteers", ""}, "party": {"party", ""}, "grid": {"grid", ""},
+	"ledger_elderly80": {"ledger", "80周岁"}, "ledger_alone": {"ledger", "独居"},
+}
+
+func truthLocs(t *testing.T, dir, source string) map[string]bool {
+	t.Helper()
+	scope := truthScope[source]
+	f, err := os.Open(filepath.Join(dir, "truth", "records", scope[0]+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, r := range recs[1:] {
+		if strings.Contains(r[1], scope[1]) {
+			out[r[1]] = true
+		}
+	}
+	return out
+}
+
+// demoEnv writes a district, serves its APIs (with injected 429 and 5xx) and loads its config.
+func demoEnv(t *testing.T, residents int, faults apisim.Faults) (string, *Config, map[string]*apisim.Server, func(string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	res, err := deptsim.Write(context.Background(), deptsim.Options{Dir: dir, Residents: residents, Seed: 21})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	servers, err := deptsim.ServeAPIs(ctx, dir, nil, faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for name, s := range servers {
+		u, tok := deptsim.APIEnv(name)
+		env[u], env[tok] = s.URL(), res.Manifest.Tokens[name]
+	}
+	cfg, err := Load(filepath.Join(dir, deptsim.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Sources {
+		if cfg.Sources[i].Kind == "http" {
+			cfg.Sources[i].Options["page_size"] = 40 // many pages: the faults get their chance
+		}
+	}
+	return dir, cfg, servers, func(k string) string { return env[k] }
+}
+
+func syncAll(t *testing.T, cfg *Config, db *land.DB, getenv func(string) string) map[string]land.Stats {
+	t.Helper()
+	res, err := Sync(context.Background(), cfg, db, SyncOptions{Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]land.Stats{}
+	for _, s := range res.Stats {
+		if s.Err != nil {
+			t.Errorf("%s failed: %v", s.Source, s.Err)
+		}
+		out[s.Source] = s
+	}
+	return out
+}
+
+// Every source lands whole: landed + quarantined = the rows the source holds, and the
+// locations landed are exactly the ones the truth lists. A second run lands nothing; after
+// 1% of the rows of each cursor source change, exactly those land.
+func TestDemoDistrictSync(t *testing.T) {
+	dir, cfg, servers, getenv := demoEnv(t, 4000, apisim.Faults{Rate429: 0.2, Rate5xx: 0.1, Seed: 7})
+	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	first := syncAll(t, cfg, db, getenv)
+	if len(first) != len(truthScope) {
+		t.Fatalf("%d sources synced, want %d", len(first), len(truthScope))
+	}
+	for name, st := range first {
+		want := truthLocs(t, dir, name)
+		if int(st.Landed+st.Quarantined) != len(want) || st.Read != st.Landed+st.Quarantined {
+			t.Errorf("%s: landed %d + quarantined %d (read %d), the source holds %d", name, st.Landed, st.Quarantined, st.Read, len(want))
+		}
+		got := map[string]bool{}
+		rows, err := db.SQL().Query(fmt.Sprintf(`SELECT _loc FROM raw."%s" WHERE _current UNION ALL SELECT loc FROM meta.quarantine WHERE source = ?`, name), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var l string
+			rows.Scan(&l)
+			got[l] = true
+		}
+		rows.Close()
+		missing := 0
+		for l := range want {
+			if !got[l] {
+				missing++
+				if missing < 3 {
+					t.Errorf("%s: truth row %s neither landed nor quarantined", name, l)
+				}
+			}
+		}
+	}
+	if q := first["disabled"].Quarantined + first["grid"].Quarantined; q == 0 {
+		t.Error("the planted bad rows were not quarantined")
+	}
+	if first["veterans"].Skipped == 0 || first["ledger_alone"].Skipped == 0 {
+		t.Error("合计 and note rows were not skipped")
+	}
+	faults := int64(0)
+	for _, s := range servers {
+		faults += s.Stats().TooMany + s.Stats().ServerErrors
+	}
+	if faults == 0 {
+		t.Error("no fault was injected: the retry path was not exercised")
+	}
+
+	second := syncAll(t, cfg, db, getenv)
+	for name, st := range second {
+		if st.Landed != 0 || st.Deleted != 0 {
+			t.Errorf("second run: %s landed %d, deleted %d", name, st.Landed, st.Deleted)
+		}
+	}
+
+	// Change 1% of the rows of every cursor source.
+	changed := map[string]int64{}
+	later := "2026-11-22 09:00:00"
+	for _, c := range []struct{ source, file, table, set, cursor string }{
+		{"hj_person", "systems/01_hj.sqlite", "person", `"居住地址" = "居住地址" || '（已更正）'`, "gxsj"},
+		{"employment", "systems/06_employment.sqlite", "jy_register", `"联系电话" = '13912345678'`, "xgsj"},
+		{"insurance", "systems/07_insurance.sqlite", "cbry", `"参保状态" = '暂停'`, "last_modified"},
+		{"relief_family", "systems/03_relief.sqlite", "jz_family", `"月保障金额" = "月保障金额" + 10`, "update_time"},
+	} {
+		sdb, err := sql.Open("sqlite", filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sdb.Exec(fmt.Sprintf(`UPDATE "%s" SET %s, "%s" = ? WHERE rowid %% 100 = 7`, c.table, c.set, c.cursor), later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed[c.source], _ = res.RowsAffected()
+		sdb.Close()
+	}
+	items, err := deptsim.LoadItems(filepath.Join(dir, "systems/02_floating/residents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 7; i < len(items); i += 100 {
+		var m map[string]any
+		json.Unmarshal(items[i], &m)
+		m["phone"], m["updatedAt"] = "13700000000", time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		items[i], _ = json.Marshal(m)
+		changed["floating"]++
+	}
+	servers["floating"].SetItems(items)
+	vol, _ := deptsim.LoadItems(filepath.Join(dir, "systems/10_volunteers/volunteers.json"))
+	for i := 0; i < len(vol)/100; i++ {
+		vol = append(vol, json.RawMessage(fmt.Sprintf(`{"volunteerNo":"VNEW%05d","realName":"新志愿者","mobile":"13600000000","idNoMasked":"","registerDate":"2026-11-21","serviceHours":0,"team":"助老志愿队"}`, i)))
+		changed["volunteers"]++
+	}
+	servers["volunteers"].SetItems(vol)
+	third := syncAll(t, cfg, db, getenv)
+	for name, st := range third {
+		if st.Landed != changed[name] {
+			t.Errorf("after changes: %s landed %d, changed %d", name, st.Landed, changed[name])
+		}
+	}
+}
