@@ -11,9 +11,9 @@ test:            ## all tests, one build; SQL tests use HUB_TEST_POSTGRES / HUB_
 
 FUZZTIME ?= 15s
 fuzz:            ## the fuzz targets of the readers and value parsers, FUZZTIME each
-	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./connectors/csvsrc
-	$(GO) test -run '^$$' -fuzz '^FuzzXLSX$$' -fuzztime $(FUZZTIME) ./connectors/xlsxsrc
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./pipeline/standardize
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./connectors/csvsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzXLSX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./connectors/xlsxsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pipeline/standardize
 
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet -tags $(TAGS) ./...

@@ -202,3 +202,69 @@ func TestDemoDistrictSync(t *testing.T) {
 		}
 	}
 }
+
+// A source over its error threshold fails alone: nothing of it lands, the others do.
+func TestFailingSourceDoesNotStopOthers(t *testing.T) {
+	dir, _, _, getenv := demoEnv(t, 2000, apisim.Faults{})
+	path := filepath.Join(dir, deptsim.ConfigFile)
+	raw, _ := os.ReadFile(path)
+	text := strings.Replace(string(raw), `encoding = "gbk"`, "encoding = \"gbk\"\n[source.errors]\nmax_ratio = 0.0001\nmin_rows = 1", 1)
+	os.WriteFile(path, []byte(text), 0o644)
+	// Today's drop arrives with a damaged line.
+	drops, _ := filepath.Glob(filepath.Join(dir, "systems/05_disabled/残疾人信息_20261120.csv"))
+	f, err := os.OpenFile(drops[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("3201051958030412341\xff\xfe,\xd5\xc5,\xc4\xd0\n"))
+	f.Close()
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := Sync(context.Background(), cfg, db, SyncOptions{Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := res.Failed()
+	if len(failed) != 1 || failed[0].Source != "disabled" || !strings.Contains(failed[0].Err.Error(), "threshold") {
+		t.Fatalf("failed sources: %+v", failed)
+	}
+	var n int
+	db.SQL().QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'disabled'`).Scan(&n)
+	var landed int
+	if n > 0 {
+		db.SQL().QueryRow(`SELECT count(*) FROM raw."disabled"`).Scan(&landed)
+	}
+	if landed != 0 {
+		t.Errorf("the failed source landed %d rows", landed)
+	}
+	db.SQL().QueryRow(`SELECT count(*) FROM meta.runs WHERE sync_id = ? AND ok`, res.SyncID).Scan(&n)
+	if n != len(res.Stats)-1 {
+		t.Errorf("%d sources landed, want %d", n, len(res.Stats)-1)
+	}
+}
+
+func TestConfigErrorsNameFileSourceAndField(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ body, want string }{
+		{`database = "x.duckdb"` + "\n[[source]]\nname = \"a\"\nkind = \"nosuch\"", `source "a": kind "nosuch" unknown`},
+		{`database = "x.duckdb"` + "\n[[source]]\nname = \"a\"\nkind = \"csv\"\nschedule = \"every day\"", `source "a": schedule`},
+		{`database = "x.duckdb"` + "\n[[source]]\nname = \"a\"\nkind = \"csv\"\n[source.mapping]\n\"姓名\" = \"nme\"", `unknown canonical field "nme"`},
+		{`database = "x.duckdb"` + "\n[[source]]\nname = \"a\"\nkind = \"csv\"\nrequired = [\"x\"]", `required column "x" is not in the mapping`},
+		{`database = "x.duckdb"` + "\nworkerz = 3\n[[source]]\nname = \"a\"\nkind = \"csv\"", `unknown setting(s) workerz`},
+		{"[[source]]\nname = \"a\"\nkind = \"csv\"", `database: required`},
+	} {
+		path := filepath.Join(dir, "hub.toml")
+		os.WriteFile(path, []byte(c.body), 0o644)
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("config %q: error %v, want one naming the file and %q", c.body, err, c.want)
+		}
+	}
+}

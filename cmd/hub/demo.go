@@ -71,20 +71,11 @@ func runDemo(ctx context.Context, args []string) error {
 // syncDemo serves the district's APIs in-process on loopback (with a little injected 429 and
 // 5xx, as real ones have) and syncs the district's hub.toml.
 func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
-	servers, err := deptsim.ServeAPIs(ctx, dir, nil, apisim.Faults{Rate429: 0.02, Rate5xx: 0.01, Seed: 1})
+	stop, err := startDemoAPIs(ctx, dir, tokens)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}()
-	for name, s := range servers {
-		urlVar, tokenVar := deptsim.APIEnv(name)
-		os.Setenv(urlVar, s.URL())
-		os.Setenv(tokenVar, tokens[name])
-	}
+	defer stop()
 	cfg, err := jobs.Load(filepath.Join(dir, deptsim.ConfigFile))
 	if err != nil {
 		return err
@@ -118,6 +109,25 @@ func printDistrict(res *deptsim.Result, took time.Duration) {
 		kinds[a.Kind]++
 	}
 	fmt.Printf("planted anomalies: %v\nwritten in %.1fs; the truth is in truth/ (never read by the hub)\n", kinds, took.Seconds())
+}
+
+// startDemoAPIs serves the district's three APIs in-process on loopback and points the
+// config's URL and token variables at them; stop closes them.
+func startDemoAPIs(ctx context.Context, dir string, tokens map[string]string) (stop func(), err error) {
+	servers, err := deptsim.ServeAPIs(ctx, dir, nil, apisim.Faults{Rate429: 0.02, Rate5xx: 0.01, Seed: 1})
+	if err != nil {
+		return nil, err
+	}
+	for name, s := range servers {
+		urlVar, tokenVar := deptsim.APIEnv(name)
+		os.Setenv(urlVar, s.URL())
+		os.Setenv(tokenVar, tokens[name])
+	}
+	return func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}, nil
 }
 
 func runSim(ctx context.Context, args []string) error {

@@ -10,7 +10,7 @@ import (
 
 func TestDemoCommandWritesDistrict(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
-	if err := runDemo(context.Background(), []string{"--out", dir, "--residents", "800", "--seed", "2"}); err != nil {
+	if err := runDemo(context.Background(), []string{"--out", dir, "--residents", "800", "--seed", "2", "--no-sync"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, rel := range []string{"district.json", "truth/persons.csv", "systems/01_hj.sqlite", "systems/11_party/党员报到.csv"} {
