@@ -16,6 +16,7 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/internal/deptsim/apisim"
+	"communityhub/internal/testsrv"
 	"communityhub/pipeline/land"
 )
 
@@ -51,9 +52,14 @@ func truthLocs(t *testing.T, dir, source string) map[string]bool {
 
 // demoEnv writes a district, serves its APIs (with injected 429 and 5xx) and loads its config.
 func demoEnv(t *testing.T, residents int, faults apisim.Faults) (string, *Config, map[string]*apisim.Server, func(string) string) {
+	return demoEnvOn(t, residents, faults, "", "")
+}
+
+// demoEnvOn is demoEnv with the SQL systems on real servers when DSNs are given.
+func demoEnvOn(t *testing.T, residents int, faults apisim.Faults, pg, my string) (string, *Config, map[string]*apisim.Server, func(string) string) {
 	t.Helper()
 	dir := t.TempDir()
-	res, err := deptsim.Write(context.Background(), deptsim.Options{Dir: dir, Residents: residents, Seed: 21})
+	res, err := deptsim.Write(context.Background(), deptsim.Options{Dir: dir, Residents: residents, Seed: 21, PostgresDSN: pg, MySQLDSN: my})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +69,7 @@ func demoEnv(t *testing.T, residents int, faults apisim.Faults) (string, *Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{}
+	env := map[string]string{deptsim.EnvPostgresDSN: pg, deptsim.EnvMySQLDSN: my}
 	for name, s := range servers {
 		u, tok := deptsim.APIEnv(name)
 		env[u], env[tok] = s.URL(), res.Manifest.Tokens[name]
@@ -94,6 +100,34 @@ func syncAll(t *testing.T, cfg *Config, db *land.DB, getenv func(string) string)
 		out[s.Source] = s
 	}
 	return out
+}
+
+// The same with systems 1 and 7 on a real PostgreSQL and 3 and 6 on a real MariaDB (gbk tables).
+func TestDemoDistrictSyncOnServers(t *testing.T) {
+	pg, my := testsrv.Postgres(t), testsrv.MySQL(t)
+	dir, cfg, _, getenv := demoEnvOn(t, 3000, apisim.Faults{Rate429: 0.2, Rate5xx: 0.1, Seed: 7}, pg, my)
+	kinds := map[string]bool{}
+	for _, s := range cfg.Sources {
+		kinds[s.Kind] = true
+	}
+	if !kinds["postgres"] || !kinds["mysql"] || kinds["sqlite"] {
+		t.Fatalf("server-mode config has kinds %v", kinds)
+	}
+	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, st := range syncAll(t, cfg, db, getenv) {
+		if want := truthLocs(t, dir, name); int(st.Landed+st.Quarantined) != len(want) {
+			t.Errorf("%s: landed %d + quarantined %d, the source holds %d", name, st.Landed, st.Quarantined, len(want))
+		}
+	}
+	for name, st := range syncAll(t, cfg, db, getenv) {
+		if st.Landed != 0 {
+			t.Errorf("second run: %s landed %d", name, st.Landed)
+		}
+	}
 }
 
 // Every source lands whole: landed + quarantined = the rows the source holds, and the
