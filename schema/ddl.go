@@ -52,3 +52,48 @@ var HubDDL = []string{
 
 // Version is the schema version HubDDL produces.
 const Version = 1
+
+// ResolveDDL creates the tables of standardized records, matching and golden records.
+var ResolveDDL = []string{
+	`CREATE SCHEMA IF NOT EXISTS std`,
+	`CREATE SCHEMA IF NOT EXISTS resolve`,
+	`CREATE SCHEMA IF NOT EXISTS golden`,
+	// One row per person named in a current source row, standardized, raw values beside.
+	`CREATE TABLE IF NOT EXISTS std.records (
+		record_key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, loc VARCHAR, role VARCHAR NOT NULL, record_hash UBIGINT NOT NULL,
+		id_raw VARCHAR, id_std VARCHAR, id_class VARCHAR, id_known VARCHAR,
+		name_raw VARCHAR, name_std VARCHAR, name_pinyin VARCHAR, name_flags VARCHAR,
+		sex INTEGER, birth VARCHAR, birth_flag VARCHAR, phones VARCHAR, address_raw VARCHAR, address_key VARCHAR)`,
+	// Which person each record is, with the probability and rule that put it there.
+	`CREATE TABLE IF NOT EXISTS resolve.record_person (
+		record_key VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL, probability DOUBLE, rule VARCHAR, record_hash UBIGINT, run BIGINT)`,
+	// The links that joined records, and why.
+	`CREATE TABLE IF NOT EXISTS resolve.links (
+		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, rule VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS resolve.link_detail (
+		run BIGINT, record_a VARCHAR, record_b VARCHAR, comparison VARCHAR, level VARCHAR, weight DOUBLE)`,
+	// Pairs in the uncertain band waiting for a person.
+	`CREATE TABLE IF NOT EXISTS resolve.review (
+		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, explanation VARCHAR)`,
+	// Reviewers' verdicts: they win over the model in every later run.
+	`CREATE TABLE IF NOT EXISTS resolve.decisions (
+		record_a VARCHAR NOT NULL, record_b VARCHAR NOT NULL, same BOOLEAN NOT NULL, decided_by VARCHAR, decided_at TIMESTAMP, note VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS resolve.id_events (
+		run BIGINT, kind VARCHAR, person_id VARCHAR, other_person_id VARCHAR, records INTEGER, reason VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS resolve.params (
+		run BIGINT, comparison VARCHAR, level VARCHAR, m DOUBLE, u DOUBLE, weight DOUBLE, prior_lambda DOUBLE)`,
+	`CREATE TABLE IF NOT EXISTS resolve.runs (
+		run BIGINT PRIMARY KEY, run_at TIMESTAMP, mode VARCHAR, records BIGINT, resolved BIGINT, pairs BIGINT, pairs_per_sec DOUBLE,
+		links BIGINT, review_pairs BIGINT, persons BIGINT, seconds DOUBLE, next_person BIGINT)`,
+	// Golden records: each field chosen by source authority and recency, with provenance.
+	`CREATE TABLE IF NOT EXISTS golden.person (
+		person_id VARCHAR PRIMARY KEY, name VARCHAR, id_no VARCHAR, sex INTEGER, birth_date VARCHAR, ethnicity VARCHAR,
+		phone VARCHAR, address VARCHAR, address_key VARCHAR, household_id VARCHAR, hukou_status VARCHAR, status_date VARCHAR,
+		person_type VARCHAR, records INTEGER, sources VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS golden.person_field (
+		person_id VARCHAR, field VARCHAR, value VARCHAR, source VARCHAR, record_key VARCHAR, rule VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS golden.household (
+		household_id VARCHAR PRIMARY KEY, hu_hao VARCHAR, kind VARCHAR, address VARCHAR, address_key VARCHAR, members INTEGER)`,
+	`CREATE TABLE IF NOT EXISTS golden.household_member (
+		household_id VARCHAR, person_id VARCHAR, relation VARCHAR)`,
+}

@@ -12,7 +12,9 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/internal/deptsim/apisim"
+	"communityhub/internal/evaltruth"
 	"communityhub/jobs"
+	"communityhub/pipeline/land"
 )
 
 // districtFlags are the flags shared by demo and sim serve.
@@ -88,6 +90,20 @@ func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
 	if f := res.Failed(); len(f) > 0 {
 		return fmt.Errorf("%d of %d sources failed", len(f), len(res.Stats))
 	}
+	if err := reconcileAfterSync(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Printf("\nhub eval --truth %s (the simulator's truth; the hub never reads it):\n", dir)
+	db, err := land.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := evaltruth.Evaluate(ctx, db.SQL(), dir)
+	if err != nil {
+		return err
+	}
+	printEval(os.Stdout, rep)
 	return nil
 }
 

@@ -22,6 +22,7 @@ func runSync(ctx context.Context, args []string) error {
 	config := fs.String("config", "hub.toml", "deployment config")
 	only := fs.String("only", "", "comma-separated source names (default: all enabled)")
 	quiet := fs.Bool("quiet", false, "no live progress")
+	noReconcile := fs.Bool("no-reconcile", false, "land only; do not resolve persons afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,10 +34,25 @@ func runSync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !*noReconcile {
+		if err := reconcileAfterSync(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	if f := res.Failed(); len(f) > 0 {
 		return fmt.Errorf("%d of %d sources failed", len(f), len(res.Stats))
 	}
 	return nil
+}
+
+// reconcileAfterSync resolves the landed records (only new or changed ones after the first run).
+func reconcileAfterSync(ctx context.Context, cfg *jobs.Config) error {
+	db, err := land.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return reconcile(ctx, cfg, db, false, "", os.Stdout)
 }
 
 func splitList(s string) []string {

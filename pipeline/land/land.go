@@ -34,7 +34,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range schema.HubDDL {
+	for _, stmt := range append(append([]string(nil), schema.HubDDL...), schema.ResolveDDL...) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s: schema: %w", path, err)

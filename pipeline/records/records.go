@@ -1,0 +1,211 @@
+// Package records turns the raw landing into person records: one per person named in a
+// current source row (a birth registration names the child, the mother and the father), with
+// every mapped field standardized and the raw value kept. It reads raw tables through each
+// source's mapping and writes std.records; matching is not its business (pipeline/resolve).
+package records
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"strings"
+
+	"communityhub/pipeline/standardize"
+	"communityhub/schema"
+)
+
+// Record is one person as one source row describes them.
+type Record struct {
+	Key    string // source \x1f row identity \x1f role: stable across runs while the row is unchanged
+	Source string
+	Loc    string
+	Role   string // resident, mother, father, householder
+	Hash   uint64 // of everything below: a changed hash means the record must be resolved again
+
+	IDRaw     string
+	ID        standardize.ID
+	NameRaw   string
+	Name      standardize.Name
+	Sex       int    // 1, 2 or 0 (from the sex field)
+	Birth     string // yyyy-mm-dd or yyyy-mm, "" when unknown
+	BirthFlag standardize.DateFlag
+	Phones    []string
+	AddrRaw   string
+	Addr      standardize.Address
+	// Fields keeps every mapped value as the source wrote it, by canonical field, for survivorship.
+	Fields map[string]string
+}
+
+// Source says how to read one source's raw table: its mapping, from config.
+type Source struct {
+	Name    string
+	Mapping schema.Mapping
+}
+
+// householderFields are row-level fields that describe the householder, a person of their own.
+var householderFields = map[string]string{"householder_id_no": "id_no", "householder_name": "name"}
+
+// Extract reads the current rows of every source and returns its person records, sorted by Key.
+func Extract(ctx context.Context, db *sql.DB, sources []Source) ([]Record, error) {
+	var out []Record
+	for _, s := range sources {
+		recs, err := extractSource(ctx, db, s)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		out = append(out, recs...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) {
+	var exists int
+	db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, s.Name).Scan(&exists)
+	if exists == 0 {
+		return nil, nil // never landed
+	}
+	cols := s.Mapping.Columns()
+	// Columns mapped in config but not (yet) in the raw table read as NULL.
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		have[c] = true
+	}
+	rows.Close()
+	sel := []string{"_ident", "_loc", "coalesce(_flags, '')"}
+	for _, c := range cols {
+		if have[c] {
+			sel = append(sel, quote(c))
+		} else {
+			sel = append(sel, "NULL")
+		}
+	}
+	rows, err = db.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+schema.RawSchema+"."+quote(s.Name)+" WHERE _current")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	vals := make([]sql.NullString, len(sel))
+	ptrs := make([]any, len(sel))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []Record
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		flags := vals[2].String
+		byRole := map[string]map[string]string{}
+		numeric := map[string]bool{}
+		for i, c := range cols {
+			v := vals[3+i]
+			if !v.Valid || strings.TrimSpace(v.String) == "" {
+				continue
+			}
+			ref := s.Mapping[c]
+			role, field := ref.Role, ref.Field.Name
+			if f, ok := householderFields[field]; ok {
+				role, field = "householder", f
+			}
+			if role == "" {
+				role = "resident"
+			}
+			if role != "resident" && role != "mother" && role != "father" && role != "householder" {
+				continue // guardians and contacts are named only in passing
+			}
+			if byRole[role] == nil {
+				byRole[role] = map[string]string{}
+			}
+			byRole[role][field] = v.String
+			if strings.Contains(flags, c+":number") {
+				numeric[role+"."+field] = true
+			}
+		}
+		for role, f := range byRole {
+			if f["name"] == "" && f["id_no"] == "" && f["id_masked"] == "" && f["disability_cert"] == "" {
+				continue // a row part that names nobody
+			}
+			out = append(out, build(s.Name, vals[0].String, vals[1].String, role, f, numeric[role+".id_no"]))
+		}
+	}
+	return out, rows.Err()
+}
+
+// build standardizes one person's fields.
+func build(source, ident, loc, role string, f map[string]string, numericID bool) Record {
+	r := Record{Key: source + "\x1f" + ident + "\x1f" + role, Source: source, Loc: loc, Role: role, Fields: f}
+	r.IDRaw = f["id_no"]
+	if r.IDRaw == "" && f["id_masked"] != "" {
+		r.IDRaw = f["id_masked"]
+	}
+	if r.IDRaw == "" && len(f["disability_cert"]) >= 20 {
+		c := standardize.Fold(strings.TrimSpace(f["disability_cert"]))
+		r.IDRaw = c[:len(c)-2] // 残疾证号 = ID + category + grade
+	}
+	r.ID = standardize.ParseID(r.IDRaw, numericID)
+	r.NameRaw = f["name"]
+	r.Name = standardize.ParseName(r.NameRaw)
+	r.Sex = parseSex(f["sex"])
+	b := f["birth_date"]
+	if b == "" {
+		b = f["birth_month"]
+	}
+	if b != "" {
+		d, flag, err := standardize.ParseDate(b)
+		if err == nil || flag == standardize.DateImpossible {
+			r.Birth, r.BirthFlag = d.String(), flag
+			if flag == standardize.DateImpossible {
+				r.Birth = d.String() // year-month of an impossible date
+			}
+		}
+	}
+	for _, field := range []string{"phone", "contact_phone"} {
+		if field == "contact_phone" && role != "resident" {
+			continue
+		}
+		ps, _ := standardize.ParsePhones(f[field])
+		for _, p := range ps {
+			r.Phones = append(r.Phones, p.Std)
+		}
+		break
+	}
+	r.AddrRaw = f["address"]
+	if r.AddrRaw != "" {
+		r.Addr = standardize.ParseAddress(r.AddrRaw)
+	}
+	h := fnv.New64a()
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		h.Write([]byte(k + "=" + f[k] + "\x1f"))
+	}
+	h.Write([]byte(strconv.FormatBool(numericID)))
+	r.Hash = h.Sum64()
+	return r
+}
+
+// parseSex reads 1/2 codes and 男/女.
+func parseSex(s string) int {
+	switch strings.TrimSpace(s) {
+	case "1", "男", "男性", "M", "m":
+		return 1
+	case "2", "女", "女性", "F", "f":
+		return 2
+	}
+	return 0
+}

@@ -1,0 +1,222 @@
+package resolve
+
+import (
+	"strings"
+
+	"communityhub/pipeline/records"
+	"communityhub/pipeline/standardize"
+)
+
+// rec is a record prepared for comparison.
+type rec struct {
+	r          *records.Record
+	idStd      string // a valid (or upgraded legacy) ID
+	idClass    standardize.IDClass
+	name       string // without dot
+	pinyin     string
+	surname    string
+	given1     string
+	birth      string // yyyy-mm-dd or yyyy-mm (from the record, else from its valid ID)
+	birthOwn   string // from the record's own field only
+	sex        int    // from the record, else from its ID
+	sexOwn     int
+	phones     []string
+	flat       string
+	building   string
+	road       string
+	idBirth    string // from a valid ID
+	idSex      int
+	surnamePin string
+}
+
+func prepare(r *records.Record) rec {
+	x := rec{r: r, idClass: r.ID.Class, name: r.Name.NoDot, pinyin: r.Name.Pinyin, surname: r.Name.Surname,
+		birthOwn: r.Birth, sexOwn: r.Sex, phones: r.Phones}
+	if r.ID.Class == standardize.IDValid || r.ID.Class == standardize.IDLegacy {
+		x.idStd, x.idBirth, x.idSex = r.ID.Std, r.ID.Birth, r.ID.Sex
+	}
+	if g := []rune(r.Name.Given); len(g) > 0 {
+		x.given1 = string(g[0])
+	}
+	if sp := strings.Fields(r.Name.Pinyin); len(sp) > 0 && x.surname != "" {
+		x.surnamePin = sp[0]
+	}
+	x.birth = r.Birth
+	if x.birth == "" || r.BirthFlag == standardize.DateImpossible {
+		x.birth = firstNonEmpty(x.idBirth, r.ID.Birth, x.birth)
+	}
+	x.sex = r.Sex
+	if x.sex == 0 {
+		x.sex = firstNonZero(x.idSex, r.ID.Sex)
+	}
+	x.flat, x.building = r.Addr.Key(), r.Addr.BuildingKey()
+	if r.Addr.Road != "" {
+		x.road = r.Addr.Road
+	} else {
+		x.road = r.Addr.Estate
+	}
+	return x
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstNonZero(xs ...int) int {
+	for _, x := range xs {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+// nullWhen says, per comparison, when it cannot be made.
+var nullWhen = map[string]func(a, b *rec) bool{
+	"id":             func(a, b *rec) bool { return !hasKnownID(a) || !hasKnownID(b) },
+	"name":           func(a, b *rec) bool { return a.name == "" || b.name == "" },
+	"birth":          func(a, b *rec) bool { return a.birth == "" || b.birth == "" },
+	"sex":            func(a, b *rec) bool { return a.sex == 0 || b.sex == 0 },
+	"phone":          func(a, b *rec) bool { return len(a.phones) == 0 || len(b.phones) == 0 },
+	"address":        func(a, b *rec) bool { return a.road == "" || b.road == "" },
+	"id_consistency": func(a, b *rec) bool { return a.idStd == "" && b.idStd == "" },
+}
+
+func hasKnownID(x *rec) bool { return x.r.ID.Known != "" }
+
+// rules are the level predicates a model can use.
+var rules = map[string]func(a, b *rec) bool{
+	"id_same": func(a, b *rec) bool { return a.idStd != "" && a.idStd == b.idStd },
+	"id_compatible": func(a, b *rec) bool {
+		return (a.idStd == "" || b.idStd == "") && standardize.IDCompatible(a.r.ID, b.r.ID) && knownOverlap(a, b) >= 8
+	},
+	"id_one_typo": func(a, b *rec) bool {
+		d := standardize.IDDistance(a.r.ID, b.r.ID)
+		return (d == 1 && (a.idStd == "" || b.idStd == "")) || standardize.IDTransposed(a.r.ID, b.r.ID)
+	},
+	"name_exact":  func(a, b *rec) bool { return a.name == b.name },
+	"name_pinyin": func(a, b *rec) bool { return a.pinyin != "" && a.pinyin == b.pinyin },
+	"name_jw90":   func(a, b *rec) bool { return standardize.JaroWinkler(a.name, b.name) >= 0.9 },
+	"name_jw75":   func(a, b *rec) bool { return standardize.JaroWinkler(a.name, b.name) >= 0.75 },
+	"birth_exact": func(a, b *rec) bool { return a.birth == b.birth && len(a.birth) == 10 },
+	"birth_year_month": func(a, b *rec) bool {
+		return a.birth[:min(7, len(a.birth))] == b.birth[:min(7, len(b.birth))] && (len(a.birth) == 7 || len(b.birth) == 7 || a.birth[:7] == b.birth[:7])
+	},
+	"birth_typo": func(a, b *rec) bool { return dateTypo(a.birth, b.birth) },
+	"sex_same":   func(a, b *rec) bool { return a.sex == b.sex },
+	"phone_shared": func(a, b *rec) bool {
+		for _, p := range a.phones {
+			for _, q := range b.phones {
+				if p == q {
+					return true
+				}
+			}
+		}
+		return false
+	},
+	"addr_flat":     func(a, b *rec) bool { return a.flat != "" && a.flat == b.flat },
+	"addr_building": func(a, b *rec) bool { return a.building != "" && a.building == b.building },
+	"addr_road":     func(a, b *rec) bool { return a.road == b.road },
+	"id_contradicts": func(a, b *rec) bool {
+		return contradicts(a, b) || contradicts(b, a)
+	},
+}
+
+// contradicts: a has a valid ID and b's own birth date or sex disagrees with it (b having no
+// valid ID of its own, else the id comparison decides).
+func contradicts(a, b *rec) bool {
+	if a.idStd == "" || b.idStd != "" {
+		return false
+	}
+	if b.birthOwn != "" && len(b.birthOwn) == 10 && a.idBirth != "" && b.birthOwn != a.idBirth && !dateTypo(b.birthOwn, a.idBirth) {
+		return true
+	}
+	if b.birthOwn != "" && len(b.birthOwn) == 7 && a.idBirth != "" && b.birthOwn != a.idBirth[:7] {
+		return true
+	}
+	return b.sexOwn != 0 && a.idSex != 0 && b.sexOwn != a.idSex
+}
+
+func knownOverlap(a, b *rec) int {
+	ka, kb := a.r.ID.Known, b.r.ID.Known
+	if len(ka) != len(kb) {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(ka); i++ {
+		if ka[i] != '?' && kb[i] != '?' {
+			n++
+		}
+	}
+	return n
+}
+
+// dateTypo: same length dates differing in one digit, or with day and month swapped.
+func dateTypo(a, b string) bool {
+	if len(a) != 10 || len(b) != 10 || a == b {
+		return false
+	}
+	diff := 0
+	for i := 0; i < 10; i++ {
+		if a[i] != b[i] {
+			diff++
+		}
+	}
+	if diff == 1 {
+		return true
+	}
+	return a[:4] == b[:4] && a[5:7] == b[8:10] && a[8:10] == b[5:7]
+}
+
+// blockKeys compute a record's value for a blocking key; "" means the record has none.
+var blockKeys = map[string]func(x *rec) string{
+	"id_std":         func(x *rec) string { return x.idStd },
+	"id_ends":        func(x *rec) string { return idEnds(x) },
+	"name_pinyin":    func(x *rec) string { return x.pinyin },
+	"birth_year":     func(x *rec) string { return x.birth[:min(4, len(x.birth))] },
+	"birth":          func(x *rec) string { return x.birth },
+	"surname":        func(x *rec) string { return x.surname },
+	"surname_pinyin": func(x *rec) string { return x.surnamePin },
+	"phone":          nil, // several values: see keysOf
+	"flat":           func(x *rec) string { return x.flat },
+	"given_first":    func(x *rec) string { return x.given1 },
+}
+
+// idEnds is the first 4 and last 4 known characters of the ID: what a masked ID still shows.
+func idEnds(x *rec) string {
+	k := x.r.ID.Known
+	if len(k) != 18 || strings.ContainsRune(k[:4], '?') || strings.ContainsRune(k[14:], '?') {
+		return ""
+	}
+	return k[:4] + k[14:]
+}
+
+// keysOf returns the record's blocking key values for a rule (several when a key has several
+// values, like phones), empty when any key is missing.
+func keysOf(x *rec, keys []string) []string {
+	out := []string{""}
+	for _, k := range keys {
+		var vals []string
+		if k == "phone" {
+			vals = x.phones
+		} else if v := blockKeys[k](x); v != "" {
+			vals = []string{v}
+		}
+		if len(vals) == 0 {
+			return nil
+		}
+		next := make([]string, 0, len(out)*len(vals))
+		for _, o := range out {
+			for _, v := range vals {
+				next = append(next, o+"\x1f"+v)
+			}
+		}
+		out = next
+	}
+	return out
+}

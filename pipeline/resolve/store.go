@@ -1,0 +1,225 @@
+package resolve
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"communityhub/pipeline/records"
+)
+
+// State is what the last run left: assignments, parameters, decisions and the id sequence.
+type State struct {
+	Previous  map[string]Prev
+	Params    *Params
+	Decisions []Decision
+	NextSeq   int64
+	LastRun   int64
+}
+
+// LoadState reads the last run's state from the database (empty on a first run).
+func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
+	st := &State{NextSeq: 1}
+	var next, run sql.NullInt64
+	db.QueryRowContext(ctx, `SELECT max(run), max(next_person) FROM resolve.runs`).Scan(&run, &next)
+	if next.Valid {
+		st.NextSeq, st.LastRun = next.Int64, run.Int64
+	}
+	rows, err := db.QueryContext(ctx, `SELECT record_key, person_id, record_hash FROM resolve.record_person`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		if st.Previous == nil {
+			st.Previous = map[string]Prev{}
+		}
+		var k, p string
+		var h uint64
+		if err := rows.Scan(&k, &p, &h); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		st.Previous[k] = Prev{p, h}
+	}
+	rows.Close()
+	// Parameters of the last full run, if they fit the model.
+	var lastFull sql.NullInt64
+	db.QueryRowContext(ctx, `SELECT max(run) FROM resolve.runs WHERE mode = 'full'`).Scan(&lastFull)
+	if lastFull.Valid {
+		p := Params{M: make([][]float64, len(m.Comparisons)), U: make([][]float64, len(m.Comparisons))}
+		for ci, c := range m.Comparisons {
+			p.M[ci] = make([]float64, len(c.Levels))
+			p.U[ci] = make([]float64, len(c.Levels))
+		}
+		rows, err := db.QueryContext(ctx, `SELECT comparison, level, m, u, prior_lambda FROM resolve.params WHERE run = ?`, lastFull.Int64)
+		if err != nil {
+			return nil, err
+		}
+		found := 0
+		for rows.Next() {
+			var c, l string
+			var mm, uu, lam float64
+			rows.Scan(&c, &l, &mm, &uu, &lam)
+			p.Lambda = lam
+			for ci, cc := range m.Comparisons {
+				for li, ll := range cc.Levels {
+					if cc.Name == c && ll.Name == l {
+						p.M[ci][li], p.U[ci][li] = mm, uu
+						found++
+					}
+				}
+			}
+		}
+		rows.Close()
+		total := 0
+		for _, c := range m.Comparisons {
+			total += len(c.Levels)
+		}
+		if found == total {
+			st.Params = &p
+		}
+	}
+	rows, err = db.QueryContext(ctx, `SELECT record_a, record_b, same FROM resolve.decisions ORDER BY decided_at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Decision
+		rows.Scan(&d.A, &d.B, &d.Same)
+		st.Decisions = append(st.Decisions, d)
+	}
+	return st, rows.Err()
+}
+
+// NextID returns a generator of person ids continuing the stored sequence.
+func (s *State) NextID() func() string {
+	return func() string {
+		id := fmt.Sprintf("p%08d", s.NextSeq)
+		s.NextSeq++
+		return id
+	}
+}
+
+// Save writes a run in one transaction: the standardized records, record → person, the links
+// with their per-comparison explanation, the review queue, id events, parameters and figures.
+func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.Record, res *Result, st *State) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	for _, t := range []string{"std.records", "resolve.record_person", "resolve.review"} {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return err
+		}
+	}
+	err = appendRows(conn, "std", "records", len(recs), func(i int) []driver.Value {
+		r := &recs[i]
+		return []driver.Value{r.Key, r.Source, r.Loc, r.Role, r.Hash, r.IDRaw, r.ID.Std, string(r.ID.Class), r.ID.Known,
+			r.NameRaw, r.Name.Std, r.Name.Pinyin, strings.Join(r.Name.Flags, ";"), int32(r.Sex), r.Birth, string(r.BirthFlag),
+			strings.Join(r.Phones, ";"), r.AddrRaw, r.Addr.Key()}
+	})
+	if err != nil {
+		return fmt.Errorf("std.records: %w", err)
+	}
+	err = appendRows(conn, "resolve", "record_person", len(recs), func(i int) []driver.Value {
+		return []driver.Value{recs[i].Key, res.Person[i], res.Prob[i], res.Rule[i], recs[i].Hash, run}
+	})
+	if err != nil {
+		return fmt.Errorf("resolve.record_person: %w", err)
+	}
+	// Links and explanations of this run (earlier runs' links stay: they explain kept clusters).
+	err = appendRows(conn, "resolve", "links", len(res.Links), func(i int) []driver.Value {
+		l := res.Links[i]
+		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, l.Rule}
+	})
+	if err != nil {
+		return fmt.Errorf("resolve.links: %w", err)
+	}
+	var detail [][]driver.Value
+	for _, l := range append(append([]Link(nil), res.Links...), res.Review...) {
+		for ci, lv := range l.Levels {
+			c := m.Comparisons[ci]
+			level, w := "null", 0.0
+			if lv >= 0 {
+				level, w = c.Levels[lv].Name, math.Log2(res.Params.M[ci][lv]/res.Params.U[ci][lv])
+			}
+			detail = append(detail, []driver.Value{run, recs[l.A].Key, recs[l.B].Key, c.Name, level, w})
+		}
+	}
+	if err := appendRows(conn, "resolve", "link_detail", len(detail), func(i int) []driver.Value { return detail[i] }); err != nil {
+		return fmt.Errorf("resolve.link_detail: %w", err)
+	}
+	err = appendRows(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
+		l := res.Review[i]
+		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, Explain(m, res.Params, l)}
+	})
+	if err != nil {
+		return fmt.Errorf("resolve.review: %w", err)
+	}
+	err = appendRows(conn, "resolve", "id_events", len(res.Events), func(i int) []driver.Value {
+		e := res.Events[i]
+		return []driver.Value{run, e.Kind, e.Person, e.Other, int32(e.Records), e.Reason}
+	})
+	if err != nil {
+		return err
+	}
+	if res.Stats.Mode == "full" {
+		var ps [][]driver.Value
+		for ci, c := range m.Comparisons {
+			for li, l := range c.Levels {
+				mm, uu := res.Params.M[ci][li], res.Params.U[ci][li]
+				ps = append(ps, []driver.Value{run, c.Name, l.Name, mm, uu, math.Log2(mm / uu), res.Params.Lambda})
+			}
+		}
+		if err := appendRows(conn, "resolve", "params", len(ps), func(i int) []driver.Value { return ps[i] }); err != nil {
+			return err
+		}
+	}
+	s := res.Stats
+	if _, err := conn.ExecContext(ctx, `INSERT INTO resolve.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, run, time.Now().UTC(), s.Mode,
+		s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// appendRows appends n rows to schema.table through DuckDB's appender on conn.
+func appendRows(conn *sql.Conn, schemaName, table string, n int, row func(i int) []driver.Value) error {
+	if n == 0 {
+		return nil
+	}
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", schemaName, table)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			if err := app.AppendRow(row(i)...); err != nil {
+				app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+}
