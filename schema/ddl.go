@@ -60,18 +60,17 @@ var ResolveDDL = []string{
 	`CREATE SCHEMA IF NOT EXISTS golden`,
 	// One row per person named in a current source row, standardized, raw values beside.
 	`CREATE TABLE IF NOT EXISTS std.records (
-		record_key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, loc VARCHAR, role VARCHAR NOT NULL, record_hash UBIGINT NOT NULL,
+		record_key VARCHAR NOT NULL, source VARCHAR NOT NULL, loc VARCHAR, role VARCHAR NOT NULL, record_hash UBIGINT NOT NULL,
 		id_raw VARCHAR, id_std VARCHAR, id_class VARCHAR, id_known VARCHAR,
 		name_raw VARCHAR, name_std VARCHAR, name_pinyin VARCHAR, name_flags VARCHAR,
 		sex INTEGER, birth VARCHAR, birth_flag VARCHAR, phones VARCHAR, address_raw VARCHAR, address_key VARCHAR)`,
 	// Which person each record is, with the probability and rule that put it there.
 	`CREATE TABLE IF NOT EXISTS resolve.record_person (
-		record_key VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL, probability DOUBLE, rule VARCHAR, record_hash UBIGINT, run BIGINT)`,
-	// The links that joined records, and why.
+		record_key VARCHAR NOT NULL, person_id VARCHAR NOT NULL, probability DOUBLE, rule VARCHAR, record_hash UBIGINT, run BIGINT)`,
+	// The links that joined records, and why: levels holds "comparison=level,…"; the view
+	// resolve.link_detail spells it out with each level's weight from resolve.params.
 	`CREATE TABLE IF NOT EXISTS resolve.links (
-		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, rule VARCHAR)`,
-	`CREATE TABLE IF NOT EXISTS resolve.link_detail (
-		run BIGINT, record_a VARCHAR, record_b VARCHAR, comparison VARCHAR, level VARCHAR, weight DOUBLE)`,
+		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, rule VARCHAR, levels VARCHAR)`,
 	// Pairs in the uncertain band waiting for a person.
 	`CREATE TABLE IF NOT EXISTS resolve.review (
 		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, explanation VARCHAR)`,
@@ -82,18 +81,24 @@ var ResolveDDL = []string{
 		run BIGINT, kind VARCHAR, person_id VARCHAR, other_person_id VARCHAR, records INTEGER, reason VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS resolve.params (
 		run BIGINT, comparison VARCHAR, level VARCHAR, m DOUBLE, u DOUBLE, weight DOUBLE, prior_lambda DOUBLE)`,
+	`CREATE OR REPLACE VIEW resolve.link_detail AS
+		WITH l AS (SELECT run, record_a, record_b, probability, unnest(string_split(levels, ',')) AS x FROM resolve.links WHERE levels <> ''),
+		     p AS (SELECT comparison, level, weight FROM resolve.params WHERE run = (SELECT max(run) FROM resolve.params))
+		SELECT l.run, l.record_a, l.record_b, l.probability, split_part(l.x, '=', 1) AS comparison, split_part(l.x, '=', 2) AS level,
+		       CASE WHEN split_part(l.x, '=', 2) = 'null' THEN 0 ELSE p.weight END AS weight
+		FROM l LEFT JOIN p ON p.comparison = split_part(l.x, '=', 1) AND p.level = split_part(l.x, '=', 2)`,
 	`CREATE TABLE IF NOT EXISTS resolve.runs (
 		run BIGINT PRIMARY KEY, run_at TIMESTAMP, mode VARCHAR, records BIGINT, resolved BIGINT, pairs BIGINT, pairs_per_sec DOUBLE,
 		links BIGINT, review_pairs BIGINT, persons BIGINT, seconds DOUBLE, next_person BIGINT)`,
 	// Golden records: each field chosen by source authority and recency, with provenance.
 	`CREATE TABLE IF NOT EXISTS golden.person (
-		person_id VARCHAR PRIMARY KEY, name VARCHAR, id_no VARCHAR, sex INTEGER, birth_date VARCHAR, ethnicity VARCHAR,
+		person_id VARCHAR NOT NULL, name VARCHAR, id_no VARCHAR, sex INTEGER, birth_date VARCHAR, ethnicity VARCHAR,
 		phone VARCHAR, address VARCHAR, address_key VARCHAR, household_id VARCHAR, hukou_status VARCHAR, status_date VARCHAR,
 		person_type VARCHAR, records INTEGER, sources VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS golden.person_field (
 		person_id VARCHAR, field VARCHAR, value VARCHAR, source VARCHAR, record_key VARCHAR, rule VARCHAR)`,
 	`CREATE TABLE IF NOT EXISTS golden.household (
-		household_id VARCHAR PRIMARY KEY, hu_hao VARCHAR, kind VARCHAR, address VARCHAR, address_key VARCHAR, members INTEGER)`,
+		household_id VARCHAR NOT NULL, hu_hao VARCHAR, kind VARCHAR, address VARCHAR, address_key VARCHAR, members INTEGER)`,
 	`CREATE TABLE IF NOT EXISTS golden.household_member (
 		household_id VARCHAR, person_id VARCHAR, relation VARCHAR)`,
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 )
@@ -48,8 +49,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("HUB_CPUPROFILE"); path != "" { // for finding hot paths: go tool pprof
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "hub "+os.Args[1]+":", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -186,3 +186,66 @@ func printEval(out io.Writer, r *evaltruth.Report) {
 	fmt.Fprintf(out, "merges of two different valid IDs: %d\n", r.ValidIDMerges)
 	fmt.Fprintf(out, "households reconstructed exactly: %d of %d (%.2f%%)\n", r.HouseholdsExact, r.Households, 100*float64(r.HouseholdsExact)/float64(max(1, r.Households)))
 }
+
+func init() {
+	commands["review"] = command{"review [list] | review decide RECORD_A RECORD_B same|different [--by NAME]: the uncertain pairs and decisions", runReview}
+}
+
+// runReview lists the review queue or records a decision, which wins over the model from the
+// next reconcile on.
+func runReview(ctx context.Context, args []string) error {
+	verb := "list"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("review", flag.ContinueOnError)
+	config := fs.String("config", "hub.toml", "deployment config")
+	by := fs.String("by", os.Getenv("USER"), "who decides")
+	limit := fs.Int("limit", 20, "pairs to list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := jobs.Load(*config)
+	if err != nil {
+		return err
+	}
+	db, err := land.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch verb {
+	case "list":
+		rows, err := db.SQL().QueryContext(ctx, `SELECT v.record_a, v.record_b, v.probability, v.explanation, coalesce(a.name_raw, ''), coalesce(b.name_raw, '')
+			FROM resolve.review v LEFT JOIN std.records a ON a.record_key = v.record_a LEFT JOIN std.records b ON b.record_key = v.record_b
+			ORDER BY v.probability DESC LIMIT ?`, *limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, b, expl, na, nb string
+			var p float64
+			rows.Scan(&a, &b, &p, &expl, &na, &nb)
+			fmt.Printf("%q %s\n%q %s\np=%.3f\n%s\n", a, na, b, nb, p, expl)
+		}
+		return rows.Err()
+	case "decide":
+		if fs.NArg() != 3 || (fs.Arg(2) != "same" && fs.Arg(2) != "different") {
+			return fmt.Errorf("usage: hub review decide RECORD_A RECORD_B same|different")
+		}
+		for _, k := range []string{fs.Arg(0), fs.Arg(1)} {
+			var n int
+			db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM std.records WHERE record_key = ?`, k).Scan(&n)
+			if n == 0 {
+				return fmt.Errorf("no record %q", k)
+			}
+		}
+		_, err := db.SQL().ExecContext(ctx, `INSERT INTO resolve.decisions VALUES (?, ?, ?, ?, now(), NULL)`, fs.Arg(0), fs.Arg(1), fs.Arg(2) == "same", *by)
+		if err == nil {
+			fmt.Println("recorded; it applies from the next reconcile on")
+		}
+		return err
+	}
+	return fmt.Errorf("review: unknown verb %q (list, decide)", verb)
+}

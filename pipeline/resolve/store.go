@@ -147,24 +147,10 @@ func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.R
 	// Links and explanations of this run (earlier runs' links stay: they explain kept clusters).
 	err = appendRows(conn, "resolve", "links", len(res.Links), func(i int) []driver.Value {
 		l := res.Links[i]
-		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, l.Rule}
+		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, l.Rule, levelText(m, l)}
 	})
 	if err != nil {
 		return fmt.Errorf("resolve.links: %w", err)
-	}
-	var detail [][]driver.Value
-	for _, l := range append(append([]Link(nil), res.Links...), res.Review...) {
-		for ci, lv := range l.Levels {
-			c := m.Comparisons[ci]
-			level, w := "null", 0.0
-			if lv >= 0 {
-				level, w = c.Levels[lv].Name, math.Log2(res.Params.M[ci][lv]/res.Params.U[ci][lv])
-			}
-			detail = append(detail, []driver.Value{run, recs[l.A].Key, recs[l.B].Key, c.Name, level, w})
-		}
-	}
-	if err := appendRows(conn, "resolve", "link_detail", len(detail), func(i int) []driver.Value { return detail[i] }); err != nil {
-		return fmt.Errorf("resolve.link_detail: %w", err)
 	}
 	err = appendRows(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
 		l := res.Review[i]
@@ -202,6 +188,22 @@ func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.R
 	}
 	done = true
 	return nil
+}
+
+// levelText is "comparison=level,…" for a scored link ("" for a decided one).
+func levelText(m *Model, l Link) string {
+	if l.Levels == nil {
+		return ""
+	}
+	parts := make([]string, len(l.Levels))
+	for ci, lv := range l.Levels {
+		name := "null"
+		if lv >= 0 {
+			name = m.Comparisons[ci].Levels[lv].Name
+		}
+		parts[ci] = m.Comparisons[ci].Name + "=" + name
+	}
+	return strings.Join(parts, ",")
 }
 
 // appendRows appends n rows to schema.table through DuckDB's appender on conn.

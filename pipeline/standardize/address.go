@@ -103,31 +103,51 @@ func (a Address) String() string {
 // Text it cannot place goes to Rest. It never panics.
 func ParseAddress(raw string) Address {
 	norm, wide := addrNormalize(raw)
+	a, dropped := addrParseNorm(norm)
+	// The canonical rendering must parse back to the same parts. In the rare case it would not
+	// (an estate whose name runs into the road or number once rendered), the estate goes to
+	// Rest; failing that, nothing is parsed.
+	if a.Key() != "" && !addrStable(a) {
+		if a.Estate != "" {
+			a.Rest, a.Estate = a.Estate+a.Rest, ""
+		}
+		if a.Key() == "" || !addrStable(a) {
+			a, dropped = Address{Rest: norm}, false
+		}
+	}
 	var flags []string
+	if dropped {
+		flags = append(flags, AddrPrefixDropped)
+	}
 	if wide {
 		flags = append(flags, AddrFullwidth)
 	}
+	a.Flags = append(flags, a.Flags...)
+	return a
+}
+
+func addrStable(a Address) bool {
+	s, _ := addrNormalize(a.String())
+	b, _ := addrParseNorm(s)
+	return b.Road == a.Road && b.Number == a.Number && b.Estate == a.Estate && b.Building == a.Building &&
+		b.Unit == a.Unit && b.Room == a.Room && b.Rest == ""
+}
+
+// addrParseNorm parses a normalized address; dropped tells whether a prefix was dropped.
+func addrParseNorm(norm string) (a Address, dropped bool) {
 	toks := addrTokenize(norm)
-	dropped := false
 	if len(toks) > 1 && toks[0].kind == atNum && len(toks[0].text) == 6 && toks[1].kind == atText && allDigits(toks[0].text) {
 		toks, dropped = toks[1:], true // a postcode
 	}
 	if len(toks) > 0 && toks[0].kind == atText {
 		t := []rune(toks[0].text)
 		for _, c := range addrCuts(t) {
-			a, ok := addrParse(string(t[c:]), toks[1:])
-			if !ok {
-				continue
+			if a, ok := addrParse(string(t[c:]), toks[1:]); ok {
+				return a, dropped || c > 0
 			}
-			var fl []string
-			if dropped || c > 0 {
-				fl = append(fl, AddrPrefixDropped)
-			}
-			a.Flags = append(append(fl, flags...), a.Flags...)
-			return a
 		}
 	}
-	return Address{Rest: norm, Flags: flags}
+	return Address{Rest: norm}, false
 }
 
 // addrNormalize folds full width, removes white space, control/format characters and
@@ -538,7 +558,7 @@ func addrEstate(rs []rune, followed bool) (est string, byNum, ok bool) {
 	}
 	s := string(rs)
 	last := rs[len(rs)-1]
-	if addrGarbage[s] || addrIsAlnum(last) || strings.ContainsRune("路街道巷弄里段", last) || strings.HasSuffix(s, "胡同") {
+	if addrGarbage[s] || addrIsAlnum(last) || last == '第' || strings.ContainsRune("路街道巷弄里段", last) || strings.HasSuffix(s, "胡同") {
 		return "", false, false
 	}
 	base := rs
@@ -696,13 +716,6 @@ func addrParse(t string, toks []addrTok) (Address, bool) {
 			if !st.hasRoad {
 				return Address{}, false
 			}
-			st.dropEstate()
-		}
-	}
-	// Rendered after "18号", the estate must not read as part of the number (号楼, 号院, 号三楼).
-	if st.hasRoad && st.f[slotNum] != "" && st.est != "" {
-		ers := []rune(st.est)
-		if strings.ContainsRune("楼樓院", ers[0]) || addrIsUpper(ers[0]) || addrCNumOK(ers, 0, true) {
 			st.dropEstate()
 		}
 	}

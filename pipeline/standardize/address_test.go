@@ -235,3 +235,30 @@ func FuzzParseAddress(f *testing.F) {
 		checkAddress(t, in)
 	})
 }
+
+// addrPieces are the building blocks of the generated addresses in TestParseAddressGenerated.
+var addrPieces = []string{"江苏省", "南京市", "建邺区", "兴隆街道", "梦都社区", "居委会", "梦都大街", "兴隆大街", "江东中路", "路", "街", "道",
+	"大道", "胡同", "里", "金陵小区", "花园", "小区", "新村", "苑", "园", "东区", "锦绣", "A", "B", "楼外楼", "一号", "三", "十", "二十",
+	"五〇一", "第", "期", "18", "3", "2", "501", "0", "007", "1203", "号", "号楼", "号院", "栋", "幢", "座", "楼", "单元", "层", "室",
+	"#", "-", "－", "１８", " ", ",", "（", "）", "|", "不详", "市", "区", "县", "镇", "市场", "城市", "院", "段"}
+
+func TestParseAddressGenerated(t *testing.T) {
+	state := uint64(1)
+	next := func(n int) int { // xorshift: deterministic, no math/rand seeding
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return int(state % uint64(n))
+	}
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for range n {
+		var b strings.Builder
+		for range 1 + next(10) {
+			b.WriteString(addrPieces[next(len(addrPieces))])
+		}
+		checkAddress(t, b.String())
+	}
+}
