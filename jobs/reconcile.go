@@ -13,7 +13,7 @@ import (
 
 // ReconcileOptions tune one reconciliation.
 type ReconcileOptions struct {
-	Full  bool          // re-resolve every record and re-estimate the model (else only new or changed records)
+	Full  bool           // re-resolve every record and re-estimate the model (else only new or changed records)
 	Model *resolve.Model // nil: the built-in model
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"communityhub/internal/evaltruth"
@@ -42,6 +43,9 @@ func runReconcile(ctx context.Context, args []string) error {
 }
 
 func reconcile(ctx context.Context, cfg *jobs.Config, db *land.DB, full bool, modelPath string, out io.Writer) error {
+	// Resolution holds every record in memory: collect garbage less often, but stay under 3.5 GiB.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(3584 << 20))
 	opts := jobs.ReconcileOptions{Full: full}
 	if modelPath != "" {
 		m, err := resolve.LoadModel(modelPath)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +34,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db, err := sql.Open("duckdb", path)
 	if err != nil {
 		return nil, err
+	}
+	// DuckDB takes 80% of the machine by default; the hub's Go side needs its share.
+	limit := os.Getenv("HUB_DUCKDB_MEMORY")
+	if limit == "" {
+		limit = "2GB"
+	}
+	if _, err := db.ExecContext(ctx, "SET memory_limit = '"+strings.ReplaceAll(limit, "'", "")+"'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("HUB_DUCKDB_MEMORY %q: %w", limit, err)
 	}
 	for _, stmt := range append(append([]string(nil), schema.HubDDL...), schema.ResolveDDL...) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {

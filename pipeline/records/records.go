@@ -9,9 +9,11 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"communityhub/pipeline/standardize"
 	"communityhub/schema"
@@ -101,7 +103,12 @@ func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) 
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var out []Record
+	type part struct {
+		ident, loc, role string
+		f                map[string]string
+		numeric          bool
+	}
+	var parts []part
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
@@ -137,10 +144,28 @@ func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) 
 			if f["name"] == "" && f["id_no"] == "" && f["id_masked"] == "" && f["disability_cert"] == "" {
 				continue // a row part that names nobody
 			}
-			out = append(out, build(s.Name, vals[0].String, vals[1].String, role, f, numeric[role+".id_no"]))
+			parts = append(parts, part{vals[0].String, vals[1].String, role, f, numeric[role+".id_no"]})
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Standardizing is the costly part: spread it over the cores.
+	out := make([]Record, len(parts))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(parts); i += workers {
+				p := &parts[i]
+				out[i] = build(s.Name, p.ident, p.loc, p.role, p.f, p.numeric)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out, nil
 }
 
 // build standardizes one person's fields.

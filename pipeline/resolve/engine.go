@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"communityhub/pipeline/records"
@@ -123,23 +125,40 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 	}
 	res.Params = params
 
-	// Score every candidate pair.
-	links := make([]Link, 0, len(pairs)/4)
-	var review []Link
+	// Score every candidate pair, the pairs split over the cores.
 	scoreStart := time.Now()
-	lv := make([]int8, len(m.Comparisons))
-	for _, pr := range pairs {
-		a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
-		levels(m, a, b, lv)
-		w, p := score(m, params, lv, tf, a)
-		if p >= m.ReviewLow {
-			l := Link{A: int(pr >> 32), B: int(pr & 0xffffffff), P: p, W: w, Levels: append([]int8(nil), lv...), Rule: "model"}
-			if p >= m.Threshold {
-				links = append(links, l)
-			} else {
-				review = append(review, l)
+	workers := max(1, opts.Workers)
+	if opts.Workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	linkParts, reviewParts := make([][]Link, workers), make([][]Link, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lv := make([]int8, len(m.Comparisons))
+			lo, hi := w*len(pairs)/workers, (w+1)*len(pairs)/workers
+			for _, pr := range pairs[lo:hi] {
+				a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
+				levels(m, a, b, lv)
+				wt, p := score(m, params, lv, tf, a)
+				if p >= m.ReviewLow {
+					l := Link{A: int(pr >> 32), B: int(pr & 0xffffffff), P: p, W: wt, Levels: append([]int8(nil), lv...), Rule: "model"}
+					if p >= m.Threshold {
+						linkParts[w] = append(linkParts[w], l)
+					} else {
+						reviewParts[w] = append(reviewParts[w], l)
+					}
+				}
 			}
-		}
+		}(w)
+	}
+	wg.Wait()
+	var links, review []Link
+	for w := range linkParts {
+		links = append(links, linkParts[w]...)
+		review = append(review, reviewParts[w]...)
 	}
 	if d := time.Since(scoreStart).Seconds(); d > 0 {
 		res.Stats.PairsPerSec = float64(len(pairs)) / d
