@@ -24,17 +24,9 @@ func init() {
 
 func runReconcile(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	config := fs.String("config", "hub.toml", "deployment config")
 	full := fs.Bool("full", false, "re-resolve every record and re-estimate the model")
 	model := fs.String("model", "", "match model file (default: the built-in model.toml)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := jobs.Load(*config)
-	if err != nil {
-		return err
-	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	cfg, db, err := configDB(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -64,8 +56,8 @@ func reconcile(ctx context.Context, cfg *jobs.Config, db *land.DB, full bool, mo
 	return nil
 }
 
-func openConfigDB(ctx context.Context, args []string, name string) (*flag.FlagSet, *land.DB, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// configDB adds --config to fs, parses args, loads the deployment and opens its database.
+func configDB(ctx context.Context, fs *flag.FlagSet, args []string) (*jobs.Config, *land.DB, error) {
 	config := fs.String("config", "hub.toml", "deployment config")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -75,11 +67,12 @@ func openConfigDB(ctx context.Context, args []string, name string) (*flag.FlagSe
 		return nil, nil, err
 	}
 	db, err := land.Open(ctx, cfg.DatabasePath())
-	return fs, db, err
+	return cfg, db, err
 }
 
 func runExplain(ctx context.Context, args []string) error {
-	fs, db, err := openConfigDB(ctx, args, "explain")
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	_, db, err := configDB(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -203,17 +196,9 @@ func runReview(ctx context.Context, args []string) error {
 		verb, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("review", flag.ContinueOnError)
-	config := fs.String("config", "hub.toml", "deployment config")
 	by := fs.String("by", os.Getenv("USER"), "who decides")
 	limit := fs.Int("limit", 20, "pairs to list")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := jobs.Load(*config)
-	if err != nil {
-		return err
-	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	_, db, err := configDB(ctx, fs, args)
 	if err != nil {
 		return err
 	}

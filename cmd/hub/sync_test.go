@@ -11,6 +11,7 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/jobs"
+	"communityhub/pipeline/land"
 )
 
 // hub demo writes and syncs; sources check then finds every source ready, and a broken mapping
@@ -53,5 +54,38 @@ func TestDemoSyncsAndSourcesCheck(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "hj_person") || !strings.Contains(out.String(), "rows/s") {
 		t.Errorf("summary:\n%s", out.String())
+	}
+}
+
+// explain finds a person by id, record location or key and shows fields with provenance,
+// records and links with per-comparison weights.
+func TestExplain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	if err := runDemo(context.Background(), []string{"--out", dir, "--residents", "1200"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jobs.Load(filepath.Join(dir, deptsim.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var loc, person string
+	db.SQL().QueryRow(`SELECT r.loc, p.person_id FROM std.records r JOIN resolve.record_person p USING (record_key)
+		WHERE r.source = 'hj_person' AND p.person_id IN (SELECT person_id FROM resolve.record_person GROUP BY 1 HAVING count(*) > 2) LIMIT 1`).Scan(&loc, &person)
+	var out bytes.Buffer
+	if err := explain(context.Background(), db.SQL(), loc, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"person " + person, "authority:hj_person", "records:", "links", "name=", "birth="} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explain %s lacks %q:\n%s", loc, want, out.String())
+		}
+	}
+	if err := explain(context.Background(), db.SQL(), "nosuch", &out); err == nil {
+		t.Error("explain of an unknown id succeeded")
 	}
 }
