@@ -186,9 +186,13 @@ func runSim(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	fmt.Printf("\nserving the APIs until interrupted; to sync this district from another shell:\n")
+	fmt.Printf("export %s='%s'\nexport %s='%s'\n", deptsim.EnvPostgresDSN, *pg, deptsim.EnvMySQLDSN, *my)
 	for name, s := range servers {
-		fmt.Printf("serving %s at %s (token %s)\n", name, s.URL(), res.Manifest.Tokens[name])
+		urlVar, tokenVar := deptsim.APIEnv(name)
+		fmt.Printf("export %s='%s' %s='%s'\n", urlVar, s.URL(), tokenVar, res.Manifest.Tokens[name])
 	}
+	fmt.Printf("hub sync --config %s\n", filepath.Join(opts.Dir, deptsim.ConfigFile))
 	<-ctx.Done()
 	for _, s := range servers {
 		s.Close()

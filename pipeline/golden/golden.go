@@ -146,7 +146,9 @@ func Build(recs []records.Record, person []string) []Person {
 			}
 			return ""
 		})
-		p.AddressKey = standardize.ParseAddress(p.Address).Key()
+		if _, r := choose(rs, freshness, "", func(r *records.Record) string { return r.Addr.Key() }); r != nil {
+			p.AddressKey = r.Addr.Key()
+		}
 		p.HukouStatus = pick("hukou_status", authority, "authority", func(r *records.Record) string {
 			if r.Source != "hj_person" {
 				return ""

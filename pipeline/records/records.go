@@ -158,9 +158,10 @@ func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) 
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			addrs := map[string]standardize.Address{} // members of a household share the flat's text
 			for i := w; i < len(parts); i += workers {
 				p := &parts[i]
-				out[i] = build(s.Name, p.ident, p.loc, p.role, p.f, p.numeric)
+				out[i] = build(s.Name, p.ident, p.loc, p.role, p.f, p.numeric, addrs)
 			}
 		}(w)
 	}
@@ -169,7 +170,7 @@ func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) 
 }
 
 // build standardizes one person's fields.
-func build(source, ident, loc, role string, f map[string]string, numericID bool) Record {
+func build(source, ident, loc, role string, f map[string]string, numericID bool, addrs map[string]standardize.Address) Record {
 	r := Record{Key: source + "\x1f" + ident + "\x1f" + role, Source: source, Loc: loc, Role: role, Fields: f}
 	r.IDRaw = f["id_no"]
 	if r.IDRaw == "" && f["id_masked"] != "" {
@@ -208,7 +209,12 @@ func build(source, ident, loc, role string, f map[string]string, numericID bool)
 	}
 	r.AddrRaw = f["address"]
 	if r.AddrRaw != "" {
-		r.Addr = standardize.ParseAddress(r.AddrRaw)
+		a, ok := addrs[r.AddrRaw]
+		if !ok {
+			a = standardize.ParseAddress(r.AddrRaw)
+			addrs[r.AddrRaw] = a
+		}
+		r.Addr = a
 	}
 	h := fnv.New64a()
 	keys := make([]string, 0, len(f))
