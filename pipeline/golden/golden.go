@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strings"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
-
+	"communityhub/pipeline/land"
 	"communityhub/pipeline/records"
 	"communityhub/pipeline/standardize"
 )
@@ -201,94 +201,53 @@ func Build(recs []records.Record, person []string) []Person {
 
 // Save replaces the golden tables with these persons and their households.
 func Save(ctx context.Context, db *sql.DB, persons []Person) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	for _, t := range []string{"golden.person", "golden.person_field", "golden.household", "golden.household_member"} {
-		if _, err := conn.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return err
-		}
-	}
 	type hh struct {
-		huhao, kind, addr, key string
-		members                int
+		id, huhao, kind, addr, key string
+		members                    int
 	}
-	households := map[string]*hh{}
-	var hhOrder []string
-	err = conn.Raw(func(dc any) error {
-		pa, err := duckdb.NewAppender(dc.(driver.Conn), "", "golden", "person")
+	var households []*hh
+	byID := map[string]*hh{}
+	var fields [][]driver.Value
+	for _, p := range persons {
+		for _, f := range p.Fields {
+			fields = append(fields, []driver.Value{p.ID, f.Name, f.Value, f.Source, f.Record, f.Rule})
+		}
+		h := byID[p.Household]
+		if h == nil {
+			h = &hh{id: p.Household, kind: "同住"}
+			if strings.HasPrefix(p.Household, "hh") {
+				h.huhao, h.kind = p.Household[2:], "户籍户"
+			}
+			byID[p.Household] = h
+			households = append(households, h)
+		}
+		if h.addr == "" {
+			h.addr, h.key = p.Address, p.AddressKey
+		}
+		h.members++
+	}
+	tables := []string{"golden.person", "golden.person_field", "golden.household", "golden.household_member"}
+	return land.Replace(ctx, db, tables, func(conn *sql.Conn) error {
+		err := land.Append(conn, "golden", "person", len(persons), func(i int) []driver.Value {
+			p := &persons[i]
+			return []driver.Value{p.ID, p.Name, p.IDNo, int32(p.Sex), p.Birth, p.Ethnicity, p.Phone, p.Address, p.AddressKey,
+				p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources)}
+		})
 		if err != nil {
 			return err
 		}
-		fa, err := duckdb.NewAppender(dc.(driver.Conn), "", "golden", "person_field")
+		if err := land.Append(conn, "golden", "person_field", len(fields), func(i int) []driver.Value { return fields[i] }); err != nil {
+			return err
+		}
+		err = land.Append(conn, "golden", "household_member", len(persons), func(i int) []driver.Value {
+			return []driver.Value{persons[i].Household, persons[i].ID, persons[i].Relation}
+		})
 		if err != nil {
 			return err
 		}
-		ma, err := duckdb.NewAppender(dc.(driver.Conn), "", "golden", "household_member")
-		if err != nil {
-			return err
-		}
-		for _, p := range persons {
-			if err := pa.AppendRow(p.ID, p.Name, p.IDNo, int32(p.Sex), p.Birth, p.Ethnicity, p.Phone, p.Address, p.AddressKey,
-				p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources)); err != nil {
-				return err
-			}
-			for _, f := range p.Fields {
-				if err := fa.AppendRow(p.ID, f.Name, f.Value, f.Source, f.Record, f.Rule); err != nil {
-					return err
-				}
-			}
-			if err := ma.AppendRow(p.Household, p.ID, p.Relation); err != nil {
-				return err
-			}
-			h := households[p.Household]
-			if h == nil {
-				h = &hh{kind: "同住"}
-				if p.Household[:2] == "hh" {
-					h.huhao, h.kind = p.Household[2:], "户籍户"
-				}
-				households[p.Household] = h
-				hhOrder = append(hhOrder, p.Household)
-			}
-			if h.addr == "" {
-				h.addr, h.key = p.Address, p.AddressKey
-			}
-			h.members++
-		}
-		ha, err := duckdb.NewAppender(dc.(driver.Conn), "", "golden", "household")
-		if err != nil {
-			return err
-		}
-		for _, id := range hhOrder {
-			h := households[id]
-			if err := ha.AppendRow(id, h.huhao, h.kind, h.addr, h.key, int32(h.members)); err != nil {
-				return err
-			}
-		}
-		for _, a := range []*duckdb.Appender{pa, fa, ma, ha} {
-			if err := a.Close(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return land.Append(conn, "golden", "household", len(households), func(i int) []driver.Value {
+			h := households[i]
+			return []driver.Value{h.id, h.huhao, h.kind, h.addr, h.key, int32(h.members)}
+		})
 	})
-	if err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
-	}
-	done = true
-	return nil
 }

@@ -4,7 +4,8 @@
 // statistics and each source's cursor. A source lands in one transaction: its rows, deletions,
 // quarantine, statistics and cursor commit together or not at all, so a failed or killed run
 // leaves the source exactly at its previous state. It does not interpret values beyond
-// checking that required fields parse.
+// checking that required fields parse. It also owns the database handle and the transactional
+// table writes (Replace, Append) that later stages use for their derived tables.
 package land
 
 import (

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
-
+	"communityhub/pipeline/land"
 	"communityhub/pipeline/records"
 )
 
@@ -110,84 +109,61 @@ func (s *State) NextID() func() string {
 // Save writes a run in one transaction: the standardized records, record → person, the links
 // with their per-comparison explanation, the review queue, id events, parameters and figures.
 func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.Record, res *Result, st *State) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	return land.Replace(ctx, db, []string{"std.records", "resolve.record_person", "resolve.review"}, func(conn *sql.Conn) error {
+		err := land.Append(conn, "std", "records", len(recs), func(i int) []driver.Value {
+			r := &recs[i]
+			return []driver.Value{r.Key, r.Source, r.Loc, r.Role, r.Hash, r.IDRaw, r.ID.Std, string(r.ID.Class), r.ID.Known,
+				r.NameRaw, r.Name.Std, r.Name.Pinyin, strings.Join(r.Name.Flags, ";"), int32(r.Sex), r.Birth, string(r.BirthFlag),
+				strings.Join(r.Phones, ";"), r.AddrRaw, r.Addr.Key()}
+		})
+		if err != nil {
+			return fmt.Errorf("std.records: %w", err)
 		}
-	}()
-	for _, t := range []string{"std.records", "resolve.record_person", "resolve.review"} {
-		if _, err := conn.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+		err = land.Append(conn, "resolve", "record_person", len(recs), func(i int) []driver.Value {
+			return []driver.Value{recs[i].Key, res.Person[i], res.Prob[i], res.Rule[i], recs[i].Hash, run}
+		})
+		if err != nil {
+			return fmt.Errorf("resolve.record_person: %w", err)
+		}
+		// Links of this run (earlier runs' links stay: they explain the clusters kept since).
+		err = land.Append(conn, "resolve", "links", len(res.Links), func(i int) []driver.Value {
+			l := res.Links[i]
+			return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, l.Rule, levelText(m, l)}
+		})
+		if err != nil {
+			return fmt.Errorf("resolve.links: %w", err)
+		}
+		err = land.Append(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
+			l := res.Review[i]
+			return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, Explain(m, res.Params, l)}
+		})
+		if err != nil {
+			return fmt.Errorf("resolve.review: %w", err)
+		}
+		err = land.Append(conn, "resolve", "id_events", len(res.Events), func(i int) []driver.Value {
+			e := res.Events[i]
+			return []driver.Value{run, e.Kind, e.Person, e.Other, int32(e.Records), e.Reason}
+		})
+		if err != nil {
 			return err
 		}
-	}
-	err = appendRows(conn, "std", "records", len(recs), func(i int) []driver.Value {
-		r := &recs[i]
-		return []driver.Value{r.Key, r.Source, r.Loc, r.Role, r.Hash, r.IDRaw, r.ID.Std, string(r.ID.Class), r.ID.Known,
-			r.NameRaw, r.Name.Std, r.Name.Pinyin, strings.Join(r.Name.Flags, ";"), int32(r.Sex), r.Birth, string(r.BirthFlag),
-			strings.Join(r.Phones, ";"), r.AddrRaw, r.Addr.Key()}
-	})
-	if err != nil {
-		return fmt.Errorf("std.records: %w", err)
-	}
-	err = appendRows(conn, "resolve", "record_person", len(recs), func(i int) []driver.Value {
-		return []driver.Value{recs[i].Key, res.Person[i], res.Prob[i], res.Rule[i], recs[i].Hash, run}
-	})
-	if err != nil {
-		return fmt.Errorf("resolve.record_person: %w", err)
-	}
-	// Links and explanations of this run (earlier runs' links stay: they explain kept clusters).
-	err = appendRows(conn, "resolve", "links", len(res.Links), func(i int) []driver.Value {
-		l := res.Links[i]
-		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, l.Rule, levelText(m, l)}
-	})
-	if err != nil {
-		return fmt.Errorf("resolve.links: %w", err)
-	}
-	err = appendRows(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
-		l := res.Review[i]
-		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, Explain(m, res.Params, l)}
-	})
-	if err != nil {
-		return fmt.Errorf("resolve.review: %w", err)
-	}
-	err = appendRows(conn, "resolve", "id_events", len(res.Events), func(i int) []driver.Value {
-		e := res.Events[i]
-		return []driver.Value{run, e.Kind, e.Person, e.Other, int32(e.Records), e.Reason}
-	})
-	if err != nil {
-		return err
-	}
-	if res.Stats.Mode == "full" {
-		var ps [][]driver.Value
-		for ci, c := range m.Comparisons {
-			for li, l := range c.Levels {
-				mm, uu := res.Params.M[ci][li], res.Params.U[ci][li]
-				ps = append(ps, []driver.Value{run, c.Name, l.Name, mm, uu, math.Log2(mm / uu), res.Params.Lambda})
+		if res.Stats.Mode == "full" {
+			var ps [][]driver.Value
+			for ci, c := range m.Comparisons {
+				for li, l := range c.Levels {
+					mm, uu := res.Params.M[ci][li], res.Params.U[ci][li]
+					ps = append(ps, []driver.Value{run, c.Name, l.Name, mm, uu, math.Log2(mm / uu), res.Params.Lambda})
+				}
+			}
+			if err := land.Append(conn, "resolve", "params", len(ps), func(i int) []driver.Value { return ps[i] }); err != nil {
+				return err
 			}
 		}
-		if err := appendRows(conn, "resolve", "params", len(ps), func(i int) []driver.Value { return ps[i] }); err != nil {
-			return err
-		}
-	}
-	s := res.Stats
-	if _, err := conn.ExecContext(ctx, `INSERT INTO resolve.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, run, time.Now().UTC(), s.Mode,
-		s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq); err != nil {
+		s := res.Stats
+		_, err = conn.ExecContext(ctx, `INSERT INTO resolve.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, run, time.Now().UTC(), s.Mode,
+			s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq)
 		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
-	}
-	done = true
-	return nil
+	})
 }
 
 // levelText is "comparison=level,…" for a scored link ("" for a decided one).
@@ -204,24 +180,4 @@ func levelText(m *Model, l Link) string {
 		parts[ci] = m.Comparisons[ci].Name + "=" + name
 	}
 	return strings.Join(parts, ",")
-}
-
-// appendRows appends n rows to schema.table through DuckDB's appender on conn.
-func appendRows(conn *sql.Conn, schemaName, table string, n int, row func(i int) []driver.Value) error {
-	if n == 0 {
-		return nil
-	}
-	return conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppender(dc.(driver.Conn), "", schemaName, table)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < n; i++ {
-			if err := app.AppendRow(row(i)...); err != nil {
-				app.Close()
-				return err
-			}
-		}
-		return app.Close()
-	})
 }
