@@ -27,7 +27,9 @@ type ReconcileResult struct {
 }
 
 // Reconcile turns the current raw rows into person records, resolves them into persons (with
-// stable ids and the stored review decisions), and rebuilds the golden records.
+// stable ids and the stored review decisions), and rebuilds the golden records. When no sync
+// changed a row and no reviewer decided anything since the last run, it does nothing (mode
+// "unchanged"); Full forces a complete run.
 func Reconcile(ctx context.Context, cfg *Config, db *land.DB, opts ReconcileOptions) (ReconcileResult, error) {
 	start := time.Now()
 	m := opts.Model
@@ -35,6 +37,17 @@ func Reconcile(ctx context.Context, cfg *Config, db *land.DB, opts ReconcileOpti
 		var err error
 		if m, err = resolve.DefaultModel(); err != nil {
 			return ReconcileResult{}, err
+		}
+	}
+	if !opts.Full && opts.Model == nil {
+		same, err := resolve.Unchanged(ctx, db.SQL())
+		if err != nil {
+			return ReconcileResult{}, err
+		}
+		if same {
+			var run, persons int64
+			db.SQL().QueryRowContext(ctx, `SELECT max(run), (SELECT count(*) FROM golden.person) FROM resolve.runs`).Scan(&run, &persons)
+			return ReconcileResult{Run: run, Stats: resolve.Stats{Mode: "unchanged"}, Persons: int(persons), Seconds: time.Since(start).Seconds()}, nil
 		}
 	}
 	var srcs []records.Source

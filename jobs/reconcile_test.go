@@ -12,6 +12,7 @@ import (
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
 	"communityhub/pipeline/land"
+	"communityhub/pipeline/resolve"
 )
 
 func personsOf(t *testing.T, db *sql.DB) map[string]string {
@@ -50,6 +51,20 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 	}
 	before := personsOf(t, db.SQL())
 	again, err := Reconcile(ctx, cfg, db, ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Stats.Mode != "unchanged" || again.Stats.Resolved != 0 {
+		t.Errorf("re-run with nothing new: %+v", again.Stats)
+	}
+	// A sync that lands nothing keeps it so; resolving anyway (as after a model change would)
+	// re-resolves nothing and changes no id.
+	syncAll(t, cfg, db, getenv)
+	if again, _ = Reconcile(ctx, cfg, db, ReconcileOptions{}); again.Stats.Mode != "unchanged" {
+		t.Errorf("after a sync that landed nothing: %+v", again.Stats)
+	}
+	m, _ := resolve.DefaultModel()
+	again, err = Reconcile(ctx, cfg, db, ReconcileOptions{Model: m})
 	if err != nil {
 		t.Fatal(err)
 	}

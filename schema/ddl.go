@@ -89,7 +89,7 @@ var ResolveDDL = []string{
 		FROM l LEFT JOIN p ON p.comparison = split_part(l.x, '=', 1) AND p.level = split_part(l.x, '=', 2)`,
 	`CREATE TABLE IF NOT EXISTS resolve.runs (
 		run BIGINT PRIMARY KEY, run_at TIMESTAMP, mode VARCHAR, records BIGINT, resolved BIGINT, pairs BIGINT, pairs_per_sec DOUBLE,
-		links BIGINT, review_pairs BIGINT, persons BIGINT, seconds DOUBLE, next_person BIGINT)`,
+		links BIGINT, review_pairs BIGINT, persons BIGINT, seconds DOUBLE, next_person BIGINT, sync_id BIGINT)`,
 	// Golden records: each field chosen by source authority and recency, with provenance.
 	`CREATE TABLE IF NOT EXISTS golden.person (
 		person_id VARCHAR NOT NULL, name VARCHAR, id_no VARCHAR, sex INTEGER, birth_date VARCHAR, ethnicity VARCHAR,

@@ -97,6 +97,22 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 	return st, rows.Err()
 }
 
+// Unchanged reports whether nothing a reconcile reads has changed since the last run: no
+// sync landed or deleted a row, and no reviewer decided anything. Then a run can be skipped.
+func Unchanged(ctx context.Context, db *sql.DB) (bool, error) {
+	var lastSync sql.NullInt64
+	var lastAt sql.NullTime
+	if err := db.QueryRowContext(ctx, `SELECT sync_id, run_at FROM resolve.runs ORDER BY run DESC LIMIT 1`).Scan(&lastSync, &lastAt); err == sql.ErrNoRows {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	var changes int64
+	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM meta.runs WHERE sync_id > ? AND ok AND (rows_landed > 0 OR rows_deleted > 0))
+		+ (SELECT count(*) FROM resolve.decisions WHERE decided_at > ?)`, lastSync.Int64, lastAt.Time).Scan(&changes)
+	return changes == 0, err
+}
+
 // NextID returns a generator of person ids continuing the stored sequence.
 func (s *State) NextID() func() string {
 	return func() string {
@@ -160,7 +176,8 @@ func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.R
 			}
 		}
 		s := res.Stats
-		_, err = conn.ExecContext(ctx, `INSERT INTO resolve.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, run, time.Now().UTC(), s.Mode,
+		_, err = conn.ExecContext(ctx, `INSERT INTO resolve.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			(SELECT coalesce(max(sync_id), 0) FROM meta.syncs))`, run, time.Now().UTC(), s.Mode,
 			s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq)
 		return err
 	})
