@@ -90,6 +90,8 @@ var ResolveDDL = []string{
 	`CREATE TABLE IF NOT EXISTS resolve.runs (
 		run BIGINT PRIMARY KEY, run_at TIMESTAMP, mode VARCHAR, records BIGINT, resolved BIGINT, pairs BIGINT, pairs_per_sec DOUBLE,
 		links BIGINT, review_pairs BIGINT, persons BIGINT, seconds DOUBLE, next_person BIGINT, sync_id BIGINT)`,
+	// Databases made before sync_id was recorded get the column.
+	`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS sync_id BIGINT`,
 	// Golden records: each field chosen by source authority and recency, with provenance.
 	`CREATE TABLE IF NOT EXISTS golden.person (
 		person_id VARCHAR NOT NULL, name VARCHAR, id_no VARCHAR, sex INTEGER, birth_date VARCHAR, ethnicity VARCHAR,

@@ -51,6 +51,10 @@ func reconcile(ctx context.Context, cfg *jobs.Config, db *land.DB, full bool, mo
 		return err
 	}
 	s := r.Stats
+	if s.Mode == "unchanged" {
+		fmt.Fprintf(out, "reconcile: nothing landed, deleted or decided since run %d; %d persons as they were\n", r.Run, r.Persons)
+		return nil
+	}
 	fmt.Fprintf(out, "reconcile run %d (%s): %d records, %d resolved, %d candidate pairs (%.0f pairs/s), %d links, %d persons, %d pairs for review, id events %v, %.1fs\n",
 		r.Run, s.Mode, s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, r.Persons, s.ReviewPairs, r.Events, r.Seconds)
 	return nil
