@@ -8,20 +8,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"communityhub/internal/deptsim"
 	"communityhub/internal/ingestbench"
+	"communityhub/jobs"
 	"communityhub/pipeline/land"
 )
 
 func init() {
-	commands["bench"] = command{"bench ingest: DuckDB read_csv vs the csv connector, and rows/s from PostgreSQL and MariaDB", runBench}
+	commands["bench"] = command{"bench ingest | bench reconcile: ingestion speed; end-to-end resolution of a large district", runBench}
 }
 
 func runBench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "reconcile" {
+		return benchReconcile(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return fmt.Errorf("usage: hub bench ingest [--rows N] [--dir DIR] [--pg DSN] [--mysql DSN]")
+		return fmt.Errorf("usage: hub bench ingest [--rows N] [--dir DIR] [--pg DSN] [--mysql DSN] | hub bench reconcile [--residents N]")
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	rows := fs.Int("rows", 2000000, "rows in the generated CSV")
@@ -101,4 +108,63 @@ func runBench(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t\n", r.Name, r.Rows, r.Seconds, r.RowsPerSec(), r.RowsPerSec()/base)
 	}
 	return tw.Flush()
+}
+
+// benchReconcile writes and syncs a district (about four source records a resident), then
+// times a full reconcile — raw rows to golden records — and reports pairs scored per second and
+// the process's peak memory.
+func benchReconcile(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench reconcile", flag.ContinueOnError)
+	residents := fs.Int("residents", 250000, "residents (≈ 1 000 000 source records at 250 000)")
+	dir := fs.String("dir", "", "work folder (default: a temporary one, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "hub-bench-reconcile-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	t0 := time.Now()
+	res, err := deptsim.Write(ctx, deptsim.Options{Dir: *dir, Residents: *residents, Seed: 1})
+	if err != nil {
+		return err
+	}
+	stop, err := startDemoAPIs(ctx, *dir, res.Manifest.Tokens)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	cfg, err := jobs.Load(filepath.Join(*dir, deptsim.ConfigFile))
+	if err != nil {
+		return err
+	}
+	db, err := land.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sr, err := jobs.Sync(ctx, cfg, db, jobs.SyncOptions{})
+	if err != nil {
+		return err
+	}
+	if f := sr.Failed(); len(f) > 0 {
+		return fmt.Errorf("sync: %v", f[0].Err)
+	}
+	fmt.Printf("district of %d residents written and synced in %.1fs\n", *residents, time.Since(t0).Seconds())
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(3584 << 20))
+	r, err := jobs.Reconcile(ctx, cfg, db, jobs.ReconcileOptions{Full: true})
+	if err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	s := r.Stats
+	fmt.Printf("reconcile end to end: %d records → %d persons in %.1fs (%.0f records/s); %d candidate pairs scored at %.0f pairs/s; peak RSS of the process %.2f GiB\n",
+		s.Records, r.Persons, r.Seconds, float64(s.Records)/r.Seconds, s.Pairs, s.PairsPerSec, float64(ru.Maxrss)/(1<<20))
+	return nil
 }
