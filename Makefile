@@ -3,7 +3,7 @@ TAGS := duckdb_arrow
 GO   ?= go
 
 .PHONY: demo test fuzz vet bench
-demo:            ## write (and, as issues land, sync and reconcile) the demo district
+demo:            ## write the demo district, sync it, reconcile it and evaluate against its truth
 	$(GO) run -tags $(TAGS) ./cmd/hub demo --out demo-district
 
 test:            ## all tests, one build; SQL tests use HUB_TEST_POSTGRES / HUB_TEST_MYSQL
@@ -18,5 +18,6 @@ fuzz:            ## the fuzz targets of the readers and value parsers, FUZZTIME 
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet -tags $(TAGS) ./...
 
-bench:           ## hub bench ingest: 2M-row CSV, DuckDB read_csv vs the connectors (PostgreSQL/MariaDB via HUB_TEST_*)
+bench:           ## hub bench ingest (2M-row CSV vs DuckDB read_csv, PostgreSQL/MariaDB via HUB_TEST_*) and bench reconcile (1M records)
 	$(GO) run -tags $(TAGS) ./cmd/hub bench ingest
+	$(GO) run -tags $(TAGS) ./cmd/hub bench reconcile
