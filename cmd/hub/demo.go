@@ -82,6 +82,12 @@ func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
 	if err != nil {
 		return err
 	}
+	// A freshly written district starts a fresh database: an old one describes other people.
+	for _, suffix := range []string{"", ".wal"} {
+		if err := os.Remove(cfg.DatabasePath() + suffix); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
 	fmt.Printf("\nsyncing %s into %s\n", cfg.Path, cfg.DatabasePath())
 	res, err := syncConfig(ctx, cfg, nil, true, os.Stdout)
 	if err != nil {
