@@ -425,6 +425,22 @@ func estimate(xs []rec, pairs []uint64, m *Model) Params {
 	for k, n := range pat {
 		ps = append(ps, patc{bytesToInt8s(k), n})
 	}
+	fixed := false
+	if m.PriorFromIDs {
+		var same, both float64
+		for _, pr := range pairs {
+			a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
+			if a.idStd != "" && b.idStd != "" {
+				both++
+				if a.idStd == b.idStd {
+					same++
+				}
+			}
+		}
+		if both >= 200 {
+			p.Lambda, fixed = math.Min(math.Max(same/both, 1e-4), 0.99), true
+		}
+	}
 	for it := 0; it < m.EMIterations; it++ {
 		num := make([][]float64, nc)
 		den := make([]float64, nc)
@@ -458,7 +474,9 @@ func estimate(xs []rec, pairs []uint64, m *Model) Params {
 				p.M[ci][li] = math.Max((num[ci][li]+1e-3)/(den[ci]+1e-3*float64(len(num[ci]))), 1e-6)
 			}
 		}
-		p.Lambda = math.Min(math.Max(matches/total, 1e-6), 0.999)
+		if !fixed {
+			p.Lambda = math.Min(math.Max(matches/total, 1e-6), 0.999)
+		}
 	}
 	return p
 }

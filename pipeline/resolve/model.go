@@ -54,6 +54,9 @@ type Model struct {
 	MaxBlock     int          `toml:"max_block"`
 	EMIterations int          `toml:"em_iterations"`
 	RandomPairs  int          `toml:"random_pairs"`
+	// PriorFromIDs fixes the prior at the share of same-ID pairs among candidate pairs where both
+	// records carry a valid ID, instead of letting EM move it.
+	PriorFromIDs bool `toml:"prior_from_ids"`
 	Blocking     []Blocking   `toml:"blocking"`
 	Comparisons  []Comparison `toml:"comparison"`
 }
