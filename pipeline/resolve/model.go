@@ -48,15 +48,15 @@ type Blocking struct {
 
 // Model is the whole match model.
 type Model struct {
-	Threshold    float64      `toml:"threshold"`
-	ReviewLow    float64      `toml:"review_low"`
-	Prior        float64      `toml:"prior"`
-	MaxBlock     int          `toml:"max_block"`
-	EMIterations int          `toml:"em_iterations"`
-	RandomPairs  int          `toml:"random_pairs"`
+	Threshold    float64 `toml:"threshold"`
+	ReviewLow    float64 `toml:"review_low"`
+	Prior        float64 `toml:"prior"`
+	MaxBlock     int     `toml:"max_block"`
+	EMIterations int     `toml:"em_iterations"`
+	RandomPairs  int     `toml:"random_pairs"`
 	// PriorFromIDs fixes the prior at the share of same-ID pairs among candidate pairs where both
 	// records carry a valid ID, instead of letting EM move it.
-	PriorFromIDs bool `toml:"prior_from_ids"`
+	PriorFromIDs bool         `toml:"prior_from_ids"`
 	Blocking     []Blocking   `toml:"blocking"`
 	Comparisons  []Comparison `toml:"comparison"`
 }
