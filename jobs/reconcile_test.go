@@ -50,6 +50,11 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 		t.Fatalf("first run: %+v", first.Stats)
 	}
 	before := personsOf(t, db.SQL())
+	var reviewFull int
+	db.SQL().QueryRow(`SELECT count(*) FROM resolve.review`).Scan(&reviewFull)
+	if reviewFull == 0 {
+		t.Error("the full run left no pair for review")
+	}
 	again, err := Reconcile(ctx, cfg, db, ReconcileOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +94,11 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 	}
 	if int64(inc.Stats.Resolved) != changed {
 		t.Errorf("after %d changed rows, %d records were resolved again", changed, inc.Stats.Resolved)
+	}
+	var reviewKept int
+	db.SQL().QueryRow(`SELECT count(*) FROM resolve.review WHERE run = ?`, first.Run).Scan(&reviewKept)
+	if reviewKept == 0 || reviewKept > reviewFull {
+		t.Errorf("the incremental run kept %d of the %d pending review pairs", reviewKept, reviewFull)
 	}
 	moved := 0
 	after := personsOf(t, db.SQL())

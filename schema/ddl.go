@@ -71,6 +71,8 @@ var ResolveDDL = []string{
 	// resolve.link_detail spells it out with each level's weight from resolve.params.
 	`CREATE TABLE IF NOT EXISTS resolve.links (
 		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, rule VARCHAR, levels VARCHAR)`,
+	// The records the last reconcile resolved (all after a full run; new or changed ones otherwise).
+	`CREATE TABLE IF NOT EXISTS resolve.resolved_last (record_key VARCHAR NOT NULL)`,
 	// Pairs in the uncertain band waiting for a person.
 	`CREATE TABLE IF NOT EXISTS resolve.review (
 		run BIGINT, record_a VARCHAR, record_b VARCHAR, probability DOUBLE, weight DOUBLE, explanation VARCHAR)`,

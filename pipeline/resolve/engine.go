@@ -82,9 +82,12 @@ type Result struct {
 	Rule   []string
 	Links  []Link // the links that joined clusters, with their explanation
 	Review []Link // pairs in the uncertain band, for a person to decide
-	Events []Event
-	Params Params
-	Stats  Stats
+	// Changed marks the records resolved again this run (all on a full run); the review pairs
+	// of the others, from earlier runs, still stand.
+	Changed []bool
+	Events  []Event
+	Params  Params
+	Stats   Stats
 }
 
 // Resolve clusters the records into persons.
@@ -107,7 +110,7 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 			nChanged++
 		}
 	}
-	res := &Result{Person: make([]string, len(recs)), Prob: make([]float64, len(recs)), Rule: make([]string, len(recs))}
+	res := &Result{Person: make([]string, len(recs)), Prob: make([]float64, len(recs)), Rule: make([]string, len(recs)), Changed: changed}
 	res.Stats = Stats{Mode: "incremental", Records: len(recs), Resolved: nChanged}
 	if full {
 		res.Stats.Mode = "full"

@@ -125,7 +125,11 @@ func (s *State) NextID() func() string {
 // Save writes a run in one transaction: the standardized records, record → person, the links
 // with their per-comparison explanation, the review queue, id events, parameters and figures.
 func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.Record, res *Result, st *State) error {
-	return land.Replace(ctx, db, []string{"std.records", "resolve.record_person", "resolve.review"}, func(conn *sql.Conn) error {
+	replace := []string{"std.records", "resolve.record_person", "resolve.resolved_last"}
+	if res.Stats.Mode == "full" {
+		replace = append(replace, "resolve.review")
+	}
+	return land.Replace(ctx, db, replace, func(conn *sql.Conn) error {
 		err := land.Append(conn, "std", "records", len(recs), func(i int) []driver.Value {
 			r := &recs[i]
 			return []driver.Value{r.Key, r.Source, r.Loc, r.Role, r.Hash, r.IDRaw, r.ID.Std, string(r.ID.Class), r.ID.Known,
@@ -148,6 +152,27 @@ func Save(ctx context.Context, db *sql.DB, run int64, m *Model, recs []records.R
 		})
 		if err != nil {
 			return fmt.Errorf("resolve.links: %w", err)
+		}
+		var again []int
+		for i := range recs {
+			if res.Changed[i] {
+				again = append(again, i)
+			}
+		}
+		if err := land.Append(conn, "resolve", "resolved_last", len(again), func(i int) []driver.Value { return []driver.Value{recs[again[i]].Key} }); err != nil {
+			return err
+		}
+		if res.Stats.Mode != "full" {
+			// Earlier pairs stand unless a record was resolved again (its pairs are rescored
+			// below), is gone, was decided on, or now shares a person with the other.
+			if _, err := conn.ExecContext(ctx, `DELETE FROM resolve.review v WHERE
+				v.record_a IN (SELECT record_key FROM resolve.resolved_last) OR v.record_b IN (SELECT record_key FROM resolve.resolved_last)
+				OR NOT EXISTS (SELECT 1 FROM resolve.record_person p WHERE p.record_key = v.record_a)
+				OR NOT EXISTS (SELECT 1 FROM resolve.record_person p WHERE p.record_key = v.record_b)
+				OR EXISTS (SELECT 1 FROM resolve.decisions d WHERE (d.record_a = v.record_a AND d.record_b = v.record_b) OR (d.record_a = v.record_b AND d.record_b = v.record_a))
+				OR (SELECT person_id FROM resolve.record_person p WHERE p.record_key = v.record_a) = (SELECT person_id FROM resolve.record_person p WHERE p.record_key = v.record_b)`); err != nil {
+				return err
+			}
 		}
 		err = land.Append(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
 			l := res.Review[i]
