@@ -10,8 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -77,19 +75,8 @@ func New(cfg connectors.Config) (connectors.Source, error) {
 	if o.BatchRows < 0 {
 		return nil, fmt.Errorf("option batch_rows: %d is negative", o.BatchRows)
 	}
-	if o.Glob != "" {
-		if _, err := filepath.Match(o.Glob, ""); err != nil {
-			return nil, fmt.Errorf("option glob: %q: %w", o.Glob, err)
-		}
-	}
-	if o.Newest != "" {
-		re, err := regexp.Compile(o.Newest)
-		if err != nil {
-			return nil, fmt.Errorf("option newest: %w", err)
-		}
-		if re.SubexpIndex("date") < 0 {
-			return nil, fmt.Errorf("option newest: %q has no (?P<date>…) group", o.Newest)
-		}
+	if err := o.Options.Validate(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

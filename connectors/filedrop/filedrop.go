@@ -23,6 +23,33 @@ type Options struct {
 	Newest string `json:"newest"`
 }
 
+// Validate checks the glob pattern and the newest expression without touching any file, so a
+// kind's factory can reject a bad config before the first run.
+func (o Options) Validate() error {
+	if o.Glob != "" {
+		if _, err := filepath.Match(o.Glob, ""); err != nil {
+			return fmt.Errorf("option glob: %q: %w", o.Glob, err)
+		}
+	}
+	_, err := o.newestRe()
+	return err
+}
+
+// newestRe compiles Newest (nil when unset); it must name a (?P<date>…) group.
+func (o Options) newestRe() (*regexp.Regexp, error) {
+	if o.Newest == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(o.Newest)
+	if err != nil {
+		return nil, fmt.Errorf("option newest: %w", err)
+	}
+	if re.SubexpIndex("date") < 0 {
+		return nil, fmt.Errorf("option newest: %q has no (?P<date>…) group", o.Newest)
+	}
+	return re, nil
+}
+
 // File is one selected file.
 type File struct {
 	Path  string // absolute or as joined from Root
@@ -47,14 +74,9 @@ func Select(baseDir string, o Options) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glob %q: %w", glob, err)
 	}
-	var re *regexp.Regexp
-	if o.Newest != "" {
-		if re, err = regexp.Compile(o.Newest); err != nil {
-			return nil, fmt.Errorf("newest: %w", err)
-		}
-		if re.SubexpIndex("date") < 0 {
-			return nil, fmt.Errorf("newest: %q has no (?P<date>…) group", o.Newest)
-		}
+	re, err := o.newestRe()
+	if err != nil {
+		return nil, err
 	}
 	newest := map[string]File{}
 	var out []File

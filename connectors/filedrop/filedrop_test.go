@@ -50,3 +50,14 @@ func TestGlobInSubfoldersAndErrors(t *testing.T) {
 		t.Error("a newest pattern without a date group should be an error")
 	}
 }
+
+func TestValidate(t *testing.T) {
+	for _, o := range []Options{{Glob: "["}, {Newest: "("}, {Newest: `(\d{8})`}} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+	if err := (Options{Glob: "*.csv", Newest: `_(?P<date>\d{8})\.csv$`}).Validate(); err != nil {
+		t.Error(err)
+	}
+}

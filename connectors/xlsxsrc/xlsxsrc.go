@@ -12,8 +12,6 @@ package xlsxsrc
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -70,19 +68,8 @@ func New(cfg connectors.Config) (connectors.Source, error) {
 	case o.SheetColumn == connectors.LocColumn || o.SheetColumn == connectors.FlagsColumn:
 		return nil, fmt.Errorf("options: sheet_column %q is a reserved column name", o.SheetColumn)
 	}
-	if o.Glob != "" {
-		if _, err := filepath.Match(o.Glob, ""); err != nil {
-			return nil, fmt.Errorf("options: glob %q: %w", o.Glob, err)
-		}
-	}
-	if o.Newest != "" {
-		re, err := regexp.Compile(o.Newest)
-		if err != nil {
-			return nil, fmt.Errorf("options: newest: %w", err)
-		}
-		if re.SubexpIndex("date") < 0 {
-			return nil, fmt.Errorf("options: newest %q has no (?P<date>…) group", o.Newest)
-		}
+	if err := o.Options.Validate(); err != nil {
+		return nil, err
 	}
 	for i, s := range o.Sheets {
 		if strings.TrimSpace(s) == "" {
