@@ -207,7 +207,7 @@ func (s *SourceConfig) Spec(keyCheck bool) land.Spec {
 	return land.Spec{Source: s.Name, Kind: s.Kind, Key: s.Key, Required: req, Mapped: s.mapping.Columns(), Limits: s.limits, KeyCheck: keyCheck}
 }
 
-// Mapping is the source's parsed mapping.
+// MappingRefs is the source's parsed mapping.
 func (s *SourceConfig) MappingRefs() schema.Mapping { return s.mapping }
 
 // Names lists the enabled sources, in config order, optionally only those named.

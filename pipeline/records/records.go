@@ -197,15 +197,9 @@ func build(source, ident, loc, role string, f map[string]string, numericID bool,
 			}
 		}
 	}
-	for _, field := range []string{"phone", "contact_phone"} {
-		if field == "contact_phone" && role != "resident" {
-			continue
-		}
-		ps, _ := standardize.ParsePhones(f[field])
-		for _, p := range ps {
-			r.Phones = append(r.Phones, p.Std)
-		}
-		break
+	ps, _ := standardize.ParsePhones(f["phone"])
+	for _, p := range ps {
+		r.Phones = append(r.Phones, p.Std)
 	}
 	r.AddrRaw = f["address"]
 	if r.AddrRaw != "" {
