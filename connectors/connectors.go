@@ -77,6 +77,17 @@ type Incremental interface {
 	Incremental() bool
 }
 
+// ColumnCursor is implemented by incremental sources whose cursor is the largest value of one of
+// their columns (an update time, a sequence number). The landing then owns the cursor: it parses
+// the column's values as the configured or inferred type, quarantines rows whose value does not
+// parse, is a sentinel (infinity, 9999-…) or lies too far in the future, and moves the cursor
+// only by rows that landed. Such a source need not call Checkpoint; if it does, the landing
+// ignores it. The source filters with "column >= cursor" so that a row committed late with an
+// equal value is read again.
+type ColumnCursor interface {
+	CursorColumn() string
+}
+
 // Prober is implemented by sources that can check, cheaply and without reading data, that they
 // are reachable and accept the configured credentials.
 type Prober interface {
@@ -101,6 +112,8 @@ type Config struct {
 	// Getenv looks up secrets (tokens, passwords, DSNs). Connectors never read secrets from the
 	// config file itself.
 	Getenv func(string) string
+	// Limits bound what a read may hold in memory (zero fields: DefaultLimits).
+	Limits Limits
 }
 
 // Factory makes a Source from its config; it validates options but should not contact the source.
@@ -144,6 +157,7 @@ func Open(cfg Config) (Source, error) {
 	if cfg.Getenv == nil {
 		return nil, fmt.Errorf("source %s: no Getenv for secrets", cfg.Name)
 	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	s, err := f(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("source %s (%s): %w", cfg.Name, cfg.Kind, err)
