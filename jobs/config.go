@@ -5,11 +5,14 @@ package jobs
 
 import (
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/robfig/cron/v3"
@@ -34,6 +37,11 @@ type Config struct {
 	KeyCheckEvery int `toml:"key_check_every"`
 	// Errors are the default thresholds of every source.
 	Errors Limits `toml:"errors"`
+	// MaxDeleteRatio is the default share of a source's current rows one run may end
+	// (default 0.10); a run that would end more fails until `hub sync --accept-deletes NAME`.
+	MaxDeleteRatio *float64 `toml:"max_delete_ratio"`
+	// ReadLimits are the default read limits of every source ([limits]; see connectors.Limits).
+	ReadLimits connectors.Limits `toml:"limits"`
 	// Schedule is the default cron schedule (5 fields) of every source.
 	Schedule string         `toml:"schedule"`
 	Sources  []SourceConfig `toml:"source"`
@@ -57,9 +65,22 @@ type SourceConfig struct {
 	Options  map[string]any    `toml:"options"`
 	Mapping  map[string]string `toml:"mapping"`
 	Errors   Limits            `toml:"errors"`
+	// MaxDeleteRatio overrides the config's max_delete_ratio for this source.
+	MaxDeleteRatio *float64 `toml:"max_delete_ratio"`
+	// CursorType is how the cursor column's values compare: timestamp, number or token
+	// (default: inferred from the values).
+	CursorType string `toml:"cursor_type"`
+	// CursorFuture is how far ahead of now a cursor value may lie before its row is quarantined
+	// (a Go duration, default "24h").
+	CursorFuture string `toml:"cursor_future"`
+	// ReadLimits override the config's [limits] for this source ([source.limits]).
+	ReadLimits connectors.Limits `toml:"limits"`
 
-	mapping schema.Mapping
-	limits  land.Limits
+	mapping        schema.Mapping
+	limits         land.Limits
+	readLimits     connectors.Limits
+	maxDeleteRatio float64
+	cursorFuture   time.Duration
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -76,6 +97,9 @@ func Load(path string) (*Config, error) {
 		for _, k := range und {
 			if len(k) >= 2 && k[0] == "source" && k[1] == "options" {
 				continue // a kind's own options: its factory checks them
+			}
+			if len(k) >= 2 && k[0] == "source" && secretName(k[len(k)-1]) {
+				return nil, fmt.Errorf("%s: %s: secrets never sit in the config file; put the value in an environment variable and name it with %s_env", path, k, k[len(k)-1])
 			}
 			keys = append(keys, k.String())
 		}
@@ -142,13 +166,94 @@ func (c *Config) validate() error {
 				return fmt.Errorf("%s: required column %q is not in the mapping (its type comes from the mapping)", where, r)
 			}
 		}
+		if err := checkInlineSecrets(s.Options); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
 		s.limits = def
 		apply(&s.limits, s.Errors)
+		s.readLimits = merge(s.ReadLimits, c.ReadLimits).WithDefaults()
+		s.maxDeleteRatio = land.DefaultMaxDeleteRatio
+		if c.MaxDeleteRatio != nil {
+			s.maxDeleteRatio = *c.MaxDeleteRatio
+		}
+		if s.MaxDeleteRatio != nil {
+			s.maxDeleteRatio = *s.MaxDeleteRatio
+		}
+		if s.maxDeleteRatio <= 0 || s.maxDeleteRatio > 1 {
+			return fmt.Errorf("%s: max_delete_ratio must be in (0, 1] (1 allows any share)", where)
+		}
+		if s.CursorType != "" && !contains(land.CursorTypes, s.CursorType) {
+			return fmt.Errorf("%s: cursor_type %q unknown (known: %s)", where, s.CursorType, strings.Join(land.CursorTypes, ", "))
+		}
+		if s.CursorFuture != "" {
+			d, err := time.ParseDuration(s.CursorFuture)
+			if err != nil {
+				return fmt.Errorf("%s: cursor_future %q: %w", where, s.CursorFuture, err)
+			}
+			s.cursorFuture = d
+		}
 		if s.limits.MaxRatio < 0 || s.limits.MaxRatio > 1 || s.limits.MaxCount < 0 || s.limits.MinRows < 0 {
 			return fmt.Errorf("%s: errors: max_ratio must be in [0,1], max_count and min_rows not negative", where)
 		}
 	}
 	return nil
+}
+
+// secretName reports whether a setting's name says it holds a secret itself (token, dsn,
+// password, api_key …) rather than the name of the environment variable holding it (token_env).
+func secretName(name string) bool {
+	if strings.HasSuffix(name, "_env") {
+		return false
+	}
+	return name == "dsn" || connectors.SecretParam(name)
+}
+
+// checkInlineSecrets refuses secrets written into a source's options: a secret option (token =,
+// dsn =, password =) and a URL with credentials in it, with the *_env hint.
+func checkInlineSecrets(opts map[string]any) error {
+	for k, v := range opts {
+		if secretName(k) {
+			return fmt.Errorf("options: %s: secrets never sit in the config file; put the value in an environment variable and name it with %s_env", k, k)
+		}
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if u, err := url.Parse(str); err == nil && u.Scheme != "" && u.Host != "" {
+			if _, has := u.User.Password(); has {
+				return fmt.Errorf("options: %s: the URL holds a password; put it in an environment variable and name it with %s_env", k, k)
+			}
+			for p := range u.Query() {
+				if connectors.SecretParam(p) {
+					return fmt.Errorf("options: %s: query parameter %s looks like a credential; put the URL in an environment variable and name it with url_env", k, p)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// merge fills the zero fields of l from d.
+func merge(l, d connectors.Limits) connectors.Limits {
+	if l.ValueBytes == 0 {
+		l.ValueBytes = d.ValueBytes
+	}
+	if l.RowBytes == 0 {
+		l.RowBytes = d.RowBytes
+	}
+	if l.ResponseBytes == 0 {
+		l.ResponseBytes = d.ResponseBytes
+	}
+	if l.SharedStringsBytes == 0 {
+		l.SharedStringsBytes = d.SharedStringsBytes
+	}
+	if l.PartBytes == 0 {
+		l.PartBytes = d.PartBytes
+	}
+	if l.Pages == 0 {
+		l.Pages = d.Pages
+	}
+	return l
 }
 
 func apply(l *land.Limits, o Limits) {
@@ -195,16 +300,50 @@ func (c *Config) Open(s *SourceConfig, getenv func(string) string) (connectors.S
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	return connectors.Open(connectors.Config{Name: s.Name, Kind: s.Kind, BaseDir: c.Dir, Key: s.Key, Options: s.Options, Getenv: getenv})
+	return connectors.Open(connectors.Config{Name: s.Name, Kind: s.Kind, BaseDir: c.Dir, Key: s.Key, Options: s.Options, Getenv: getenv, Limits: s.readLimits})
+}
+
+// SpecOptions are the per-run parts of a landing spec.
+type SpecOptions struct {
+	KeyCheck      bool                // ask an incremental source for all its keys
+	AcceptDeletes bool                // lift the deletion guard for this run
+	Redact        func(string) string // remove secrets from messages
 }
 
 // Spec is what the landing needs for the source.
-func (s *SourceConfig) Spec(keyCheck bool) land.Spec {
+func (s *SourceConfig) Spec(o SpecOptions) land.Spec {
 	req := map[string]schema.Type{}
 	for _, r := range s.Required {
 		req[r] = s.mapping[r].Field.Type
 	}
-	return land.Spec{Source: s.Name, Kind: s.Kind, Key: s.Key, Required: req, Mapped: s.mapping.Columns(), Limits: s.limits, KeyCheck: keyCheck}
+	return land.Spec{Source: s.Name, Kind: s.Kind, Key: s.Key, Required: req, Mapped: s.mapping.Columns(), Limits: s.limits,
+		ReadLimits: s.readLimits, KeyCheck: o.KeyCheck, MaxDeleteRatio: s.maxDeleteRatio, AcceptDeletes: o.AcceptDeletes,
+		CursorType: s.CursorType, CursorFuture: s.cursorFuture, Redact: o.Redact}
+}
+
+// Warnings are what a deployment should know before it syncs, found by making every enabled
+// source's connector (without contacting it): today, incremental sources without key columns,
+// whose deletions at the source cannot be detected. getenv supplies secrets (os.Getenv when nil).
+func (c *Config) Warnings(getenv func(string) string) []string {
+	var out []string
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Disabled {
+			continue
+		}
+		src, err := c.Open(s, getenv)
+		if err != nil {
+			continue // sources check and sync report it
+		}
+		if inc, ok := src.(connectors.Incremental); ok && inc.Incremental() && len(s.Key) == 0 {
+			out = append(out, fmt.Sprintf("source %s: incremental without key columns: rows deleted at the source cannot be detected; "+
+				"set key = [\"…\"] (the columns that identify a row) to have them found every %d-th sync", s.Name, c.KeyCheckEvery))
+		}
+		if cl, ok := src.(io.Closer); ok {
+			cl.Close()
+		}
+	}
+	return out
 }
 
 // MappingRefs is the source's parsed mapping.

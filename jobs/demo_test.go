@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -86,7 +87,7 @@ func demoEnvOn(t *testing.T, residents int, faults apisim.Faults, pg, my string)
 	return dir, cfg, servers, func(k string) string { return env[k] }
 }
 
-func syncAll(t *testing.T, cfg *Config, db *land.DB, getenv func(string) string) map[string]land.Stats {
+func syncAll(t *testing.T, cfg *Config, db *store.DB, getenv func(string) string) map[string]land.Stats {
 	t.Helper()
 	res, err := Sync(context.Background(), cfg, db, SyncOptions{Getenv: getenv})
 	if err != nil {
@@ -113,7 +114,7 @@ func TestDemoDistrictSyncOnServers(t *testing.T) {
 	if !kinds["postgres"] || !kinds["mysql"] || kinds["sqlite"] {
 		t.Fatalf("server-mode config has kinds %v", kinds)
 	}
-	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	db, err := store.Open(context.Background(), cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestDemoDistrictSyncOnServers(t *testing.T) {
 // 1% of the rows of each cursor source change, exactly those land.
 func TestDemoDistrictSync(t *testing.T) {
 	dir, cfg, servers, getenv := demoEnv(t, 4000, apisim.Faults{Rate429: 0.2, Rate5xx: 0.1, Seed: 7})
-	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	db, err := store.Open(context.Background(), cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestFailingSourceDoesNotStopOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	db, err := store.Open(context.Background(), cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/internal/deptsim/apisim"
-	"communityhub/pipeline/land"
 )
 
 // TestMain lets this test binary double as the process that TestSyncSurvivesSIGKILL kills.
@@ -50,7 +50,7 @@ func killChild(dir string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -101,7 +101,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 // with its raw rows: the current row count and the rows its last run landed.
 func checkConsistent(t *testing.T, path string, round int) {
 	t.Helper()
-	db, err := land.Open(context.Background(), path)
+	db, err := store.Open(context.Background(), path, store.Options{})
 	if err != nil {
 		t.Fatalf("round %d: the database does not open after SIGKILL: %v", round, err)
 	}

@@ -2,13 +2,18 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"communityhub/pipeline/golden"
-	"communityhub/pipeline/land"
 	"communityhub/pipeline/records"
 	"communityhub/pipeline/resolve"
+	"communityhub/pipeline/store"
 )
 
 // ReconcileOptions tune one reconciliation.
@@ -24,13 +29,19 @@ type ReconcileResult struct {
 	Events  map[string]int
 	Persons int
 	Seconds float64
+	Reason  string // why a full run was chosen, or why nothing was done
 }
 
 // Reconcile turns the current raw rows into person records, resolves them into persons (with
-// stable ids and the stored review decisions), and rebuilds the golden records. When no sync
-// changed a row and no reviewer decided anything since the last run, it does nothing (mode
-// "unchanged"); Full forces a complete run.
-func Reconcile(ctx context.Context, cfg *Config, db *land.DB, opts ReconcileOptions) (ReconcileResult, error) {
+// stable ids and the stored review decisions), and rebuilds the golden records — publishing
+// resolve and golden in one transaction, so a failed or killed run leaves the previous complete
+// result and the next run does the whole job again.
+//
+// When no sync changed a row, no reviewer decided anything, and the model and the sources with
+// their mappings are those of the last run, it does nothing (mode "unchanged"). A changed model
+// re-estimates it (a full run); changed sources or mappings re-extract every record and
+// re-resolve those whose content changed. Full forces a complete run.
+func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOptions) (ReconcileResult, error) {
 	start := time.Now()
 	m := opts.Model
 	if m == nil {
@@ -39,21 +50,41 @@ func Reconcile(ctx context.Context, cfg *Config, db *land.DB, opts ReconcileOpti
 			return ReconcileResult{}, err
 		}
 	}
-	if !opts.Full && opts.Model == nil {
-		same, err := resolve.Unchanged(ctx, db.SQL())
-		if err != nil {
-			return ReconcileResult{}, err
-		}
-		if same {
-			var run, persons int64
-			db.SQL().QueryRowContext(ctx, `SELECT max(run), (SELECT count(*) FROM golden.person) FROM resolve.runs`).Scan(&run, &persons)
-			return ReconcileResult{Run: run, Stats: resolve.Stats{Mode: "unchanged"}, Persons: int(persons), Seconds: time.Since(start).Seconds()}, nil
-		}
-	}
 	var srcs []records.Source
 	for _, s := range cfg.Sources {
 		if !s.Disabled {
 			srcs = append(srcs, records.Source{Name: s.Name, Mapping: s.MappingRefs()})
+		}
+	}
+	fp, err := fingerprints(m, srcs)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	last, err := resolve.LastFingerprints(ctx, db.SQL())
+	if err != nil {
+		return ReconcileResult{}, fmt.Errorf("resolve.runs: %w", err)
+	}
+	full, reason := opts.Full, ""
+	if full {
+		reason = "asked for"
+	} else if last.Model != "" && last.Model != fp.Model {
+		full, reason = true, "the match model changed"
+	}
+	if !full {
+		same, err := resolve.Unchanged(ctx, db.SQL(), fp)
+		if err != nil {
+			return ReconcileResult{}, err
+		}
+		if same {
+			var run, persons sql.NullInt64
+			if err := db.SQL().QueryRowContext(ctx, `SELECT max(run), (SELECT count(*) FROM golden.person) FROM resolve.runs`).Scan(&run, &persons); err != nil {
+				return ReconcileResult{}, err
+			}
+			return ReconcileResult{Run: run.Int64, Stats: resolve.Stats{Mode: "unchanged"}, Persons: int(persons.Int64), Seconds: time.Since(start).Seconds(),
+				Reason: "nothing landed, deleted or decided, and the model and sources are unchanged"}, nil
+		}
+		if last.Sources != "" && last.Sources != fp.Sources {
+			reason = "the sources or their mappings changed"
 		}
 	}
 	recs, err := records.Extract(ctx, db.SQL(), srcs)
@@ -64,25 +95,62 @@ func Reconcile(ctx context.Context, cfg *Config, db *land.DB, opts ReconcileOpti
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("resolve state: %w", err)
 	}
-	ro := resolve.Options{Model: m, Previous: st.Previous, Decisions: st.Decisions, Params: st.Params, NextID: st.NextID()}
-	if opts.Full {
+	ro := resolve.Options{Model: m, Previous: st.Previous, Returned: st.Returned, Decisions: st.Decisions, Params: st.Params, NextID: st.NextID()}
+	if full {
 		ro.Params = nil
 	}
 	res, err := resolve.Resolve(recs, ro)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	run := st.LastRun + 1
-	if err := resolve.Save(ctx, db.SQL(), run, m, recs, res, st); err != nil {
-		return ReconcileResult{}, fmt.Errorf("resolve save: %w", err)
+	if err := ctx.Err(); err != nil {
+		return ReconcileResult{}, err
 	}
+	run := st.LastRun + 1
 	persons := golden.Build(recs, res.Person)
-	if err := golden.Save(ctx, db.SQL(), persons); err != nil {
-		return ReconcileResult{}, fmt.Errorf("golden: %w", err)
+	err = db.Tx(ctx, func(conn *sql.Conn) error {
+		if err := resolve.Save(ctx, conn, run, m, recs, res, st, fp); err != nil {
+			return fmt.Errorf("resolve save: %w", err)
+		}
+		if err := golden.Save(ctx, conn, persons); err != nil {
+			return fmt.Errorf("golden: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return ReconcileResult{}, err
 	}
 	ev := map[string]int{}
 	for _, e := range res.Events {
 		ev[e.Kind]++
 	}
-	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds()}, nil
+	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds(), Reason: reason}, nil
+}
+
+// fingerprints hash the model and the enabled sources with their mappings.
+func fingerprints(m *resolve.Model, srcs []records.Source) (resolve.Fingerprints, error) {
+	mj, err := json.Marshal(m)
+	if err != nil {
+		return resolve.Fingerprints{}, fmt.Errorf("model fingerprint: %w", err)
+	}
+	type src struct {
+		Name    string
+		Mapping []string
+	}
+	var ss []src
+	for _, s := range srcs {
+		x := src{Name: s.Name}
+		for col, ref := range s.Mapping {
+			x.Mapping = append(x.Mapping, fmt.Sprintf("%s=%v", col, ref))
+		}
+		sort.Strings(x.Mapping)
+		ss = append(ss, x)
+	}
+	sort.Slice(ss, func(i, j int) bool { return ss[i].Name < ss[j].Name })
+	sj, err := json.Marshal(ss)
+	if err != nil {
+		return resolve.Fingerprints{}, fmt.Errorf("sources fingerprint: %w", err)
+	}
+	h := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:12]) }
+	return resolve.Fingerprints{Model: h(mj), Sources: h(sj)}, nil
 }

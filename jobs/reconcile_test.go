@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
-	"communityhub/pipeline/land"
 	"communityhub/pipeline/resolve"
 )
 
@@ -36,7 +36,7 @@ func personsOf(t *testing.T, db *sql.DB) map[string]string {
 func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 	dir, cfg, _, getenv := demoEnv(t, 3000, apisim.Faults{})
 	ctx := context.Background()
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 func TestReconcileQuality(t *testing.T) {
 	dir, cfg, _, getenv := demoEnv(t, 20000, apisim.Faults{})
 	ctx := context.Background()
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

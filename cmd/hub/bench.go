@@ -16,7 +16,6 @@ import (
 	"communityhub/internal/deptsim"
 	"communityhub/internal/ingestbench"
 	"communityhub/jobs"
-	"communityhub/pipeline/land"
 )
 
 func init() {
@@ -60,7 +59,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	results = append(results, r)
 	os.Remove(filepath.Join(*dir, "hub.duckdb")) // a first landing, every time
-	db, err := land.Open(ctx, filepath.Join(*dir, "hub.duckdb"))
+	db, err := openDB(ctx, filepath.Join(*dir, "hub.duckdb"))
 	if err != nil {
 		return err
 	}
@@ -142,7 +141,7 @@ func benchReconcile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := openDB(ctx, cfg.DatabasePath())
 	if err != nil {
 		return err
 	}

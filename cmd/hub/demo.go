@@ -14,7 +14,6 @@ import (
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
 	"communityhub/jobs"
-	"communityhub/pipeline/land"
 )
 
 // districtFlags are the flags shared by demo and sim serve.
@@ -89,7 +88,7 @@ func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
 		}
 	}
 	fmt.Printf("\nsyncing %s into %s\n", cfg.Path, cfg.DatabasePath())
-	res, err := syncConfig(ctx, cfg, nil, true, os.Stdout)
+	res, err := syncConfig(ctx, cfg, jobs.SyncOptions{}, true, os.Stdout)
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
 		return err
 	}
 	fmt.Printf("\nhub eval --truth %s (the simulator's truth; the hub never reads it):\n", dir)
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := openDB(ctx, cfg.DatabasePath())
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"communityhub/pipeline/store"
 	"context"
 	"fmt"
 	"os"
@@ -60,4 +61,15 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// openDB opens the hub's database with the settings of the environment: HUB_DUCKDB_MEMORY
+// (DuckDB's memory_limit, default 2GB) and HUB_LAND_TRACE=1 (each landing statement's time on
+// stderr).
+func openDB(ctx context.Context, path string) (*store.DB, error) {
+	o := store.Options{MemoryLimit: os.Getenv("HUB_DUCKDB_MEMORY")}
+	if os.Getenv("HUB_LAND_TRACE") != "" {
+		o.Trace = os.Stderr
+	}
+	return store.Open(ctx, path, o)
 }

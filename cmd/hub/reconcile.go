@@ -1,6 +1,7 @@
 package main
 
 import (
+	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"flag"
@@ -12,7 +13,6 @@ import (
 
 	"communityhub/internal/evaltruth"
 	"communityhub/jobs"
-	"communityhub/pipeline/land"
 	"communityhub/pipeline/resolve"
 )
 
@@ -34,7 +34,7 @@ func runReconcile(ctx context.Context, args []string) error {
 	return reconcile(ctx, cfg, db, *full, *model, os.Stdout)
 }
 
-func reconcile(ctx context.Context, cfg *jobs.Config, db *land.DB, full bool, modelPath string, out io.Writer) error {
+func reconcile(ctx context.Context, cfg *jobs.Config, db *store.DB, full bool, modelPath string, out io.Writer) error {
 	// Resolution holds every record in memory: collect garbage less often, but stay under 3.5 GiB.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(3584 << 20))
@@ -61,7 +61,7 @@ func reconcile(ctx context.Context, cfg *jobs.Config, db *land.DB, full bool, mo
 }
 
 // configDB adds --config to fs, parses args, loads the deployment and opens its database.
-func configDB(ctx context.Context, fs *flag.FlagSet, args []string) (*jobs.Config, *land.DB, error) {
+func configDB(ctx context.Context, fs *flag.FlagSet, args []string) (*jobs.Config, *store.DB, error) {
 	config := fs.String("config", "hub.toml", "deployment config")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -70,7 +70,7 @@ func configDB(ctx context.Context, fs *flag.FlagSet, args []string) (*jobs.Confi
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := openDB(ctx, cfg.DatabasePath())
 	return cfg, db, err
 }
 
@@ -165,7 +165,7 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := openDB(ctx, cfg.DatabasePath())
 	if err != nil {
 		return err
 	}

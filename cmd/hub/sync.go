@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"communityhub/connectors"
 	"communityhub/jobs"
 	"communityhub/pipeline/land"
 )
@@ -23,6 +21,7 @@ func runSync(ctx context.Context, args []string) error {
 	only := fs.String("only", "", "comma-separated source names (default: all enabled)")
 	quiet := fs.Bool("quiet", false, "no live progress")
 	noReconcile := fs.Bool("no-reconcile", false, "land only; do not resolve persons afterwards")
+	accept := fs.String("accept-deletes", "", "comma-separated sources whose deletion guard is lifted for this sync (their missing rows really are gone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,7 +29,10 @@ func runSync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := syncConfig(ctx, cfg, splitList(*only), !*quiet, os.Stdout)
+	for _, w := range cfg.Warnings(nil) {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	res, err := syncConfig(ctx, cfg, jobs.SyncOptions{Only: splitList(*only), AcceptDeletes: splitList(*accept)}, !*quiet, os.Stdout)
 	if err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func runSync(ctx context.Context, args []string) error {
 
 // reconcileAfterSync resolves the landed records (only new or changed ones after the first run).
 func reconcileAfterSync(ctx context.Context, cfg *jobs.Config) error {
-	db, err := land.Open(ctx, cfg.DatabasePath())
+	db, err := openDB(ctx, cfg.DatabasePath())
 	if err != nil {
 		return err
 	}
@@ -67,15 +69,14 @@ func splitList(s string) []string {
 
 // syncConfig runs one sync with live progress lines (at most one per source per second) and
 // prints the summary table.
-func syncConfig(ctx context.Context, cfg *jobs.Config, only []string, live bool, out io.Writer) (jobs.Result, error) {
-	db, err := land.Open(ctx, cfg.DatabasePath())
+func syncConfig(ctx context.Context, cfg *jobs.Config, opts jobs.SyncOptions, live bool, out io.Writer) (jobs.Result, error) {
+	db, err := openDB(ctx, cfg.DatabasePath())
 	if err != nil {
 		return jobs.Result{}, err
 	}
 	defer db.Close()
 	var mu sync.Mutex
 	last := map[string]time.Time{}
-	opts := jobs.SyncOptions{Only: only}
 	if live {
 		opts.Progress = func(s land.Stats) {
 			mu.Lock()
@@ -108,7 +109,7 @@ func syncConfig(ctx context.Context, cfg *jobs.Config, only []string, live bool,
 func printSummary(out io.Writer, res jobs.Result, took time.Duration) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nsync %d: %d sources in %.1fs\n", res.SyncID, len(res.Stats), took.Seconds())
-	fmt.Fprintln(tw, "source\tread\tlanded\tunchanged\tquarantined\tskipped\tdeleted\tcurrent\tMB\tseconds\trows/s\tcursor\t")
+	fmt.Fprintln(tw, "source\tread\tlanded\tunchanged\tquarantined\tskipped\tdeleted\theld\tcurrent\tMB\tseconds\trows/s\tcursor\t")
 	var total land.Stats
 	for _, s := range res.Stats {
 		cur := s.CursorAfter
@@ -118,14 +119,14 @@ func printSummary(out io.Writer, res jobs.Result, took time.Duration) {
 		if s.Err != nil {
 			cur = "FAILED"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.2f\t%.0f\t%s\t\n", s.Source, s.Read, s.Landed, s.Unchanged, s.Quarantined, s.Skipped,
-			s.Deleted, s.Current, float64(s.Bytes)/1e6, s.Seconds, s.RowsPerSec(), cur)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.2f\t%.0f\t%s\t\n", s.Source, s.Read, s.Landed, s.Unchanged, s.Quarantined, s.Skipped,
+			s.Deleted, s.Held, s.Current, float64(s.Bytes)/1e6, s.Seconds, s.RowsPerSec(), cur)
 		total.Read += s.Read
 		total.Landed += s.Landed
 		total.Quarantined += s.Quarantined
 		total.Current += s.Current
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t\t%d\t\t\t%d\t\t\t\t\t\n", total.Read, total.Landed, total.Quarantined, total.Current)
+	fmt.Fprintf(tw, "total\t%d\t%d\t\t%d\t\t\t\t%d\t\t\t\t\t\n", total.Read, total.Landed, total.Quarantined, total.Current)
 	tw.Flush()
 	for _, s := range res.Failed() {
 		fmt.Fprintf(out, "FAILED %s\n", s.Err)
@@ -152,56 +153,21 @@ func runSources(ctx context.Context, args []string) error {
 	return nil
 }
 
-// checkSources probes every source: reachable, credentials accepted, columns against the mapping.
+// checkSources prints jobs.CheckSources and returns how many sources are not ready.
 func checkSources(ctx context.Context, cfg *jobs.Config, out io.Writer) int {
 	bad := 0
+	for _, w := range cfg.Warnings(nil) {
+		fmt.Fprintln(out, "warning:", w)
+	}
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "source\tkind\tstatus\tdetail")
-	for _, s := range cfg.Sources {
-		status, detail := "ok", ""
-		src, err := cfg.Open(&s, nil)
-		if err == nil {
-			if p, ok := src.(connectors.Prober); ok {
-				err = p.Probe(ctx)
-			}
-		}
-		var cols []string
-		if err == nil {
-			cols, err = src.Columns(ctx)
-		}
-		if c, ok := src.(io.Closer); ok && src != nil {
-			c.Close()
-		}
-		if err != nil {
-			status, detail = "FAIL", err.Error()
-		} else {
-			have := map[string]bool{}
-			for _, c := range cols {
-				have[c] = true
-			}
-			var missing, unmapped []string
-			for _, c := range s.MappingRefs().Columns() {
-				if !have[c] {
-					missing = append(missing, c)
-				}
-			}
-			for _, c := range cols {
-				if _, ok := s.MappingRefs()[c]; !ok {
-					unmapped = append(unmapped, c)
-				}
-			}
-			sort.Strings(unmapped)
-			detail = fmt.Sprintf("%d columns", len(cols))
-			if len(missing) > 0 {
-				status, detail = "FAIL", "mapped columns missing: "+strings.Join(missing, ", ")
-			} else if len(unmapped) > 0 {
-				detail += "; not mapped (kept raw): " + strings.Join(unmapped, ", ")
-			}
-		}
-		if status != "ok" {
+	for _, c := range jobs.CheckSources(ctx, cfg, nil) {
+		status := "ok"
+		if c.Err != nil {
+			status = "FAIL"
 			bad++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Kind, status, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Source, c.Kind, status, c.Detail())
 	}
 	tw.Flush()
 	return bad

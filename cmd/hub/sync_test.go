@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"communityhub/pipeline/store"
 	"context"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/jobs"
-	"communityhub/pipeline/land"
 )
 
 // hub demo writes and syncs; sources check then finds every source ready, and a broken mapping
@@ -48,7 +48,7 @@ func TestDemoSyncsAndSourcesCheck(t *testing.T) {
 		t.Errorf("a mapping to a missing column: %d bad\n%s", bad, out.String())
 	}
 	out.Reset()
-	res, err := syncConfig(context.Background(), cfg, []string{"hj_person"}, false, &out)
+	res, err := syncConfig(context.Background(), cfg, jobs.SyncOptions{Only: []string{"hj_person"}}, false, &out)
 	if err != nil || len(res.Stats) != 1 || res.Stats[0].Landed != 0 {
 		t.Errorf("re-sync of hj_person: %+v %v", res.Stats, err)
 	}
@@ -68,7 +68,7 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := land.Open(context.Background(), cfg.DatabasePath())
+	db, err := store.Open(context.Background(), cfg.DatabasePath(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

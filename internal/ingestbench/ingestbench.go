@@ -7,6 +7,7 @@ package ingestbench
 
 import (
 	"bufio"
+	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -96,12 +97,12 @@ func DuckDBReadCSV(ctx context.Context, dbPath, csvPath string) (Result, error) 
 }
 
 // Land times the hub landing a source (read, check, hash, Arrow into DuckDB, merge).
-func Land(ctx context.Context, db *land.DB, name string, src connectors.Source) (Result, error) {
+func Land(ctx context.Context, db *store.DB, name string, src connectors.Source) (Result, error) {
 	id, err := db.BeginSync(ctx, "bench")
 	if err != nil {
 		return Result{}, err
 	}
-	st, err := db.Land(ctx, id, land.Spec{Source: name, Kind: name}, src, nil)
+	st, err := land.Land(ctx, db, id, land.Spec{Source: name, Kind: name}, src, nil)
 	if err != nil {
 		return Result{}, err
 	}

@@ -13,9 +13,9 @@ import (
 	"sort"
 	"strings"
 
-	"communityhub/pipeline/land"
 	"communityhub/pipeline/records"
 	"communityhub/pipeline/standardize"
+	"communityhub/pipeline/store"
 )
 
 // Authority ranks sources for identity fields (name, ID, sex, birth, ethnicity, status):
@@ -199,8 +199,9 @@ func Build(recs []records.Record, person []string) []Person {
 	return out
 }
 
-// Save replaces the golden tables with these persons and their households.
-func Save(ctx context.Context, db *sql.DB, persons []Person) error {
+// Save replaces the golden tables with these persons and their households, on conn inside the
+// caller's transaction (a reconcile publishes resolve and golden together).
+func Save(ctx context.Context, conn *sql.Conn, persons []Person) error {
 	type hh struct {
 		id, huhao, kind, addr, key string
 		members                    int
@@ -227,27 +228,28 @@ func Save(ctx context.Context, db *sql.DB, persons []Person) error {
 		h.members++
 	}
 	tables := []string{"golden.person", "golden.person_field", "golden.household", "golden.household_member"}
-	return land.Replace(ctx, db, tables, func(conn *sql.Conn) error {
-		err := land.Append(conn, "golden", "person", len(persons), func(i int) []driver.Value {
-			p := &persons[i]
-			return []driver.Value{p.ID, p.Name, p.IDNo, int32(p.Sex), p.Birth, p.Ethnicity, p.Phone, p.Address, p.AddressKey,
-				p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources)}
-		})
-		if err != nil {
-			return err
-		}
-		if err := land.Append(conn, "golden", "person_field", len(fields), func(i int) []driver.Value { return fields[i] }); err != nil {
-			return err
-		}
-		err = land.Append(conn, "golden", "household_member", len(persons), func(i int) []driver.Value {
-			return []driver.Value{persons[i].Household, persons[i].ID, persons[i].Relation}
-		})
-		if err != nil {
-			return err
-		}
-		return land.Append(conn, "golden", "household", len(households), func(i int) []driver.Value {
-			h := households[i]
-			return []driver.Value{h.id, h.huhao, h.kind, h.addr, h.key, int32(h.members)}
-		})
+	if err := store.Replace(ctx, conn, tables...); err != nil {
+		return err
+	}
+	err := store.Append(conn, "golden", "person", len(persons), func(i int) []driver.Value {
+		p := &persons[i]
+		return []driver.Value{p.ID, p.Name, p.IDNo, int32(p.Sex), p.Birth, p.Ethnicity, p.Phone, p.Address, p.AddressKey,
+			p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources)}
+	})
+	if err != nil {
+		return err
+	}
+	if err := store.Append(conn, "golden", "person_field", len(fields), func(i int) []driver.Value { return fields[i] }); err != nil {
+		return err
+	}
+	err = store.Append(conn, "golden", "household_member", len(persons), func(i int) []driver.Value {
+		return []driver.Value{persons[i].Household, persons[i].ID, persons[i].Relation}
+	})
+	if err != nil {
+		return err
+	}
+	return store.Append(conn, "golden", "household", len(households), func(i int) []driver.Value {
+		h := households[i]
+		return []driver.Value{h.id, h.huhao, h.kind, h.addr, h.key, int32(h.members)}
 	})
 }

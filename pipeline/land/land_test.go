@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"communityhub/connectors"
+	"communityhub/pipeline/store"
 	"communityhub/schema"
 )
 
@@ -73,9 +74,9 @@ func people(n int) [][]string {
 	return rows
 }
 
-func openDB(t *testing.T) *DB {
+func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "hub.duckdb"))
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "hub.duckdb"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,20 +84,20 @@ func openDB(t *testing.T) *DB {
 	return db
 }
 
-func land(t *testing.T, db *DB, spec Spec, src connectors.Source) Stats {
+func land(t *testing.T, db *store.DB, spec Spec, src connectors.Source) Stats {
 	t.Helper()
 	id, err := db.BeginSync(context.Background(), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.Land(context.Background(), id, spec, src, nil)
+	st, err := Land(context.Background(), db, id, spec, src, nil)
 	if err != nil {
 		t.Fatalf("land: %v", err)
 	}
 	return st
 }
 
-func count(t *testing.T, db *DB, q string, args ...any) int64 {
+func count(t *testing.T, db *store.DB, q string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	if err := db.SQL().QueryRow(q, args...).Scan(&n); err != nil {
@@ -158,7 +159,7 @@ func TestIncrementalKeyCheckMarksDeleted(t *testing.T) {
 	src := &memSource{cols: cols, rows: people(100), incremental: true, cursor: "2026-01-02 10:00:00"}
 	spec := Spec{Source: "inc", Key: []string{"编号"}}
 	land(t, db, spec, src)
-	if c, _ := db.Cursor(context.Background(), "inc"); c != "2026-01-02 10:00:00" {
+	if c, _ := Cursor(context.Background(), db, "inc"); c != "2026-01-02 10:00:00" {
 		t.Errorf("cursor %q", c)
 	}
 	src.rows = nil // nothing changed since the cursor
@@ -200,7 +201,7 @@ func TestQuarantineRequiredAndThresholds(t *testing.T) {
 	}
 	src.rows[100][1] = "这一行改了"
 	id, _ := db.BeginSync(context.Background(), "test")
-	st, err := db.Land(context.Background(), id, spec, src, nil)
+	st, err := Land(context.Background(), db, id, spec, src, nil)
 	if !errors.Is(err, ErrThreshold) {
 		t.Fatalf("want threshold error, got %v (%+v)", err, st)
 	}
@@ -213,7 +214,7 @@ func TestQuarantineRequiredAndThresholds(t *testing.T) {
 	// Over the count: stops early.
 	spec.Limits = Limits{MaxCount: 10}
 	id, _ = db.BeginSync(context.Background(), "test")
-	if _, err := db.Land(context.Background(), id, spec, src, nil); !errors.Is(err, ErrThreshold) {
+	if _, err := Land(context.Background(), db, id, spec, src, nil); !errors.Is(err, ErrThreshold) {
 		t.Fatalf("count threshold: %v", err)
 	}
 }
@@ -228,10 +229,10 @@ func TestFailedReadKeepsPreviousState(t *testing.T) {
 	}
 	src.failAt, src.cursor = 3000, "c2"
 	id, _ := db.BeginSync(context.Background(), "test")
-	if _, err := db.Land(context.Background(), id, spec, src, nil); err == nil || !strings.Contains(err.Error(), "reset") {
+	if _, err := Land(context.Background(), db, id, spec, src, nil); err == nil || !strings.Contains(err.Error(), "reset") {
 		t.Fatalf("want the read error, got %v", err)
 	}
-	if c, _ := db.Cursor(context.Background(), "f"); c != "c1" {
+	if c, _ := Cursor(context.Background(), db, "f"); c != "c1" {
 		t.Errorf("cursor moved to %q", c)
 	}
 	if n := count(t, db, `SELECT count(*) FROM raw."f" WHERE "姓名" = '新'`); n != 0 {
@@ -262,7 +263,7 @@ func TestSchemaDrift(t *testing.T) {
 	// A mapped column renamed: the source fails, naming it.
 	src.cols = []string{"编号", "名字", "xgsj", "手机"}
 	id, _ := db.BeginSync(context.Background(), "test")
-	_, err := db.Land(context.Background(), id, spec, src, nil)
+	_, err := Land(context.Background(), db, id, spec, src, nil)
 	if err == nil || !strings.Contains(err.Error(), "姓名") || !strings.Contains(err.Error(), "名字") {
 		t.Fatalf("drift error %v", err)
 	}

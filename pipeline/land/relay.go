@@ -29,15 +29,26 @@ type relay struct {
 	schema   *arrow.Schema // cols + _loc + _flags + _hash + _ident
 	keyIdx   []int         // key columns; none = identify rows by content
 	seen     map[uint64]uint32
+	read     connectors.Limits
+	cursor   *cursorParser // nil unless the source is a ColumnCursor
+	curIdx   int
 
-	mu       sync.Mutex // guards the figures below, read by progress reporting
-	read     int64
-	bytes    int64
-	rejects  []connectors.Reject
-	skipped  map[string]int
-	cursor   string
-	cursored bool
-	progress func(read, quarantined, bytes int64)
+	mu         sync.Mutex // guards the figures below, read by progress reporting
+	rows       int64
+	bytes      int64
+	rejects    []connectors.Reject
+	failed     []failedRow // rejected rows with their identity, for holding the last good version
+	curRejects int64       // rejects because of the cursor value
+	skipped    map[string]int
+	checkpoint string
+	cursored   bool
+	progress   func(read, quarantined, bytes int64)
+}
+
+// failedRow is a data row that failed its checks: its identity (keyed sources) and location
+// find the last good version to hold.
+type failedRow struct {
+	ident, loc, reason string
 }
 
 type reqCol struct {
@@ -46,8 +57,10 @@ type reqCol struct {
 	typ  schema.Type
 }
 
-func newRelay(ctx context.Context, cols []string, spec Spec) (*relay, error) {
-	r := &relay{ctx: ctx, cols: cols, limits: spec.Limits, out: make(chan arrow.RecordBatch, 2), skipped: map[string]int{}, seen: map[uint64]uint32{}}
+// newRelay makes the writer for a source with the given columns, landed under names.
+func newRelay(ctx context.Context, cols, names []string, spec Spec) (*relay, error) {
+	r := &relay{ctx: ctx, cols: cols, limits: spec.Limits, read: spec.ReadLimits.WithDefaults(), out: make(chan arrow.RecordBatch, 2),
+		skipped: map[string]int{}, seen: map[uint64]uint32{}, curIdx: -1}
 	for _, k := range spec.Key {
 		i := indexOf(cols, k)
 		if i < 0 {
@@ -62,7 +75,7 @@ func newRelay(ctx context.Context, cols []string, spec Spec) (*relay, error) {
 		}
 		r.required = append(r.required, reqCol{i, c, t})
 	}
-	fields := append([]arrow.Field(nil), connectors.BatchSchema(cols).Fields()...)
+	fields := append([]arrow.Field(nil), connectors.BatchSchema(names).Fields()...)
 	fields = append(fields, arrow.Field{Name: "_hash", Type: arrow.PrimitiveTypes.Uint64}, arrow.Field{Name: "_ident", Type: arrow.BinaryTypes.String})
 	r.schema = arrow.NewSchema(fields, nil)
 	return r, nil
@@ -92,7 +105,9 @@ func checkValue(t schema.Type, v string) string {
 
 const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
 
-// Write validates and hashes the batch and sends it on.
+// Write validates and hashes the batch and sends it on: rows that fail a check (invalid
+// UTF-8, a required field, a value or row limit, the cursor value) go to the quarantine; NUL
+// bytes are removed from values and flagged ("column:nul").
 func (r *relay) Write(b arrow.RecordBatch) error {
 	n := int(b.NumRows())
 	nc := len(r.cols)
@@ -114,18 +129,31 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 	defer ib.Release()
 	ib.Reserve(n)
 	var ident []byte
-	var keep []int // rows kept when some fail; nil = all
+	var keep []int           // rows kept when some fail or change; nil = all, as they came
+	var fixes map[int]string // row → flags, for rows whose values had NUL bytes removed
 	var bytes int64
 	var bad []connectors.Reject
+	var failed []failedRow
+	curBad := int64(0)
 	for row := 0; row < n; row++ {
 		h := uint64(fnvOffset)
 		reason := ""
+		rowBytes := int64(0)
+		nul := ""
 		for i := 0; i < nc; i++ {
 			if strs[i].IsNull(row) {
 				h = (h ^ 0xFF) * fnvPrime
 			} else {
 				v := strs[i].Value(row)
 				bytes += int64(len(v))
+				rowBytes += int64(len(v)) + 1
+				if reason == "" && int64(len(v)) > r.read.ValueBytes {
+					reason = fmt.Sprintf("column %s: %s", r.cols[i], connectors.Exceeded(fmt.Sprintf("a value of %d bytes", len(v)), r.read.ValueBytes, "value_bytes"))
+				}
+				if strings.IndexByte(v, 0) >= 0 {
+					nul += r.cols[i] + ":nul;"
+					v = strings.ReplaceAll(v, "\x00", "")
+				}
 				for j := 0; j < len(v); j++ {
 					h = (h ^ uint64(v[j])) * fnvPrime
 				}
@@ -134,6 +162,9 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 				}
 			}
 			h = (h ^ 0x1F) * fnvPrime
+		}
+		if reason == "" && rowBytes > r.read.RowBytes {
+			reason = connectors.Exceeded(fmt.Sprintf("a row of %d bytes", rowBytes), r.read.RowBytes, "row_bytes")
 		}
 		for _, rc := range r.required {
 			if reason != "" {
@@ -147,21 +178,45 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 				reason = fmt.Sprintf("required column %s (%s): %s", rc.name, rc.typ, why)
 			}
 		}
-		if reason != "" {
+		if reason == "" && r.cursor != nil && strs[r.curIdx].IsValid(row) {
+			if why := r.cursor.check(strs[r.curIdx].Value(row)); why != "" {
+				reason = why
+				curBad++
+			}
+		}
+		if reason != "" || (nul != "" && keep == nil) {
 			if keep == nil {
 				keep = make([]int, 0, n)
 				for k := 0; k < row; k++ {
 					keep = append(keep, k)
 				}
 			}
-			bad = append(bad, connectors.Reject{Loc: strs[nc].Value(row), Raw: rowText(strs[:nc], row), Reason: reason})
+		}
+		ident = r.ident(ident[:0], strs, row, h)
+		if reason != "" {
+			loc := strs[nc].Value(row)
+			bad = append(bad, connectors.Reject{Loc: loc, Raw: rowText(strs[:nc], row), Reason: reason})
+			fr := failedRow{loc: loc, reason: reason}
+			if len(r.keyIdx) > 0 {
+				fr.ident = string(ident)
+			}
+			failed = append(failed, fr)
 			continue
 		}
 		if keep != nil {
 			keep = append(keep, row)
 		}
+		if nul != "" {
+			if fixes == nil {
+				fixes = map[int]string{}
+			}
+			fl := strs[nc+1].Value(row)
+			if fl != "" && !strings.HasSuffix(fl, ";") {
+				fl += ";"
+			}
+			fixes[row] = strings.TrimSuffix(fl+nul, ";")
+		}
 		hb.UnsafeAppend(h)
-		ident = r.ident(ident[:0], strs, row, h)
 		ib.BinaryBuilder.Append(ident)
 	}
 	hashes := hb.NewUint64Array()
@@ -169,11 +224,13 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 	idents := ib.NewStringArray()
 	defer idents.Release()
 	r.mu.Lock()
-	r.read += int64(n - len(bad)) // Reject counts the others
+	r.rows += int64(n - len(bad)) // Reject counts the others
 	r.bytes += bytes
+	r.failed = append(r.failed, failed...)
+	r.curRejects += curBad
 	r.mu.Unlock()
 	for _, rj := range bad {
-		if err := r.Reject(rj); err != nil {
+		if err := r.reject(rj); err != nil {
 			return err
 		}
 	}
@@ -186,7 +243,7 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 		cols = append(cols, hashes, idents)
 		out = array.NewRecordBatch(r.schema, cols, int64(n))
 	} else {
-		out = filtered(r.schema, strs, keep, hashes, idents)
+		out = filtered(r.schema, strs, keep, fixes, hashes, idents)
 	}
 	if out.NumRows() == 0 {
 		out.Release()
@@ -202,16 +259,24 @@ func (r *relay) Write(b arrow.RecordBatch) error {
 	}
 }
 
-// filtered rebuilds a batch from the kept rows (rare: only batches with rejected rows).
-func filtered(schema *arrow.Schema, strs []*array.String, keep []int, hashes *array.Uint64, idents *array.String) arrow.RecordBatch {
+// filtered rebuilds a batch from the kept rows, with NUL bytes removed and flagged in the rows of
+// fixes (rare: only batches with rejected or fixed rows).
+func filtered(schema *arrow.Schema, strs []*array.String, keep []int, fixes map[int]string, hashes *array.Uint64, idents *array.String) arrow.RecordBatch {
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer rb.Release()
+	flagsCol := len(strs) - 1
 	for i, s := range strs {
 		sb := rb.Field(i).(*array.StringBuilder)
 		for _, row := range keep {
-			if s.IsNull(row) {
+			fl, fixed := fixes[row]
+			switch {
+			case i == flagsCol && fixed:
+				sb.Append(fl)
+			case s.IsNull(row):
 				sb.AppendNull()
-			} else {
+			case fixed:
+				sb.Append(strings.ReplaceAll(s.Value(row), "\x00", ""))
+			default:
 				sb.Append(s.Value(row))
 			}
 		}
@@ -261,8 +326,16 @@ func rowText(cols []*array.String, row int) string {
 	return strings.Join(parts, "\t")
 }
 
-// Reject keeps a row for the quarantine and enforces the count threshold.
+// Reject keeps a row the source could not read for the quarantine (its location finds the last
+// good version to hold) and enforces the count threshold.
 func (r *relay) Reject(rj connectors.Reject) error {
+	r.mu.Lock()
+	r.failed = append(r.failed, failedRow{loc: rj.Loc, reason: rj.Reason})
+	r.mu.Unlock()
+	return r.reject(rj)
+}
+
+func (r *relay) reject(rj connectors.Reject) error {
 	rj.Raw = strings.ToValidUTF8(rj.Raw, "\uFFFD")
 	rj.Loc = strings.ToValidUTF8(rj.Loc, "\uFFFD")
 	if len(rj.Raw) > 4096 {
@@ -271,7 +344,7 @@ func (r *relay) Reject(rj connectors.Reject) error {
 	}
 	r.mu.Lock()
 	r.rejects = append(r.rejects, rj)
-	r.read++
+	r.rows++
 	q := len(r.rejects)
 	r.mu.Unlock()
 	if r.limits.MaxCount > 0 && q > r.limits.MaxCount {
@@ -288,7 +361,7 @@ func (r *relay) Skipped(reason string, n int) {
 
 func (r *relay) Checkpoint(cursor string) {
 	r.mu.Lock()
-	r.cursor, r.cursored = cursor, true
+	r.checkpoint, r.cursored = cursor, true
 	r.mu.Unlock()
 }
 
@@ -297,7 +370,7 @@ func (r *relay) report() {
 		return
 	}
 	r.mu.Lock()
-	read, q, b := r.read, int64(len(r.rejects)), r.bytes
+	read, q, b := r.rows, int64(len(r.rejects)), r.bytes
 	r.mu.Unlock()
 	r.progress(read, q, b)
 }
@@ -305,10 +378,17 @@ func (r *relay) report() {
 // checkRatio applies the ratio threshold once the source has ended.
 func (r *relay) checkRatio() error {
 	q := int64(len(r.rejects))
-	if r.limits.MaxRatio > 0 && r.read >= int64(r.limits.MinRows) && r.read > 0 {
-		if ratio := float64(q) / float64(r.read); ratio > r.limits.MaxRatio {
-			return fmt.Errorf("%w: %d of %d rows quarantined (%.2f%% > %.2f%%)", ErrThreshold, q, r.read, 100*ratio, 100*r.limits.MaxRatio)
+	if r.limits.MaxRatio > 0 && r.rows >= int64(r.limits.MinRows) && r.rows > 0 {
+		if ratio := float64(q) / float64(r.rows); ratio > r.limits.MaxRatio {
+			return fmt.Errorf("%w: %d of %d rows quarantined (%.2f%% > %.2f%%)", ErrThreshold, q, r.rows, 100*ratio, 100*r.limits.MaxRatio)
 		}
+	}
+	// Every row quarantined is a broken delivery at any size. (Rows refused only for their cursor
+	// value are read again by every incremental run until fixed at the source: they alone do not
+	// fail it.)
+	if q > 0 && q == r.rows && q > r.curRejects {
+		last := r.rejects[len(r.rejects)-1]
+		return fmt.Errorf("%w: all %d rows quarantined (last: %s at %s)", ErrThreshold, q, last.Reason, last.Loc)
 	}
 	return nil
 }

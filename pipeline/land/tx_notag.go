@@ -2,16 +2,9 @@
 
 package land
 
-import (
-	"context"
-	"errors"
-	"time"
-
-	"communityhub/connectors"
-)
-
-// landTx needs DuckDB's Arrow interface, which exists only under the build tag duckdb_arrow.
-func (d *DB) landTx(ctx context.Context, syncID int64, spec Spec, src connectors.Source, cols []string, prev state,
-	changes [][3]string, st *Stats, started time.Time, progress func(Stats)) error {
-	return errors.New("this binary was built without -tags duckdb_arrow: DuckDB's Arrow ingestion is unavailable (build with make)")
-}
+// The landing streams rows into DuckDB through its Arrow interface, which duckdb-go builds only
+// under the build tag duckdb_arrow. Without it this file stops the build with the message below
+// (instead of a binary that fails every source at run time):
+//
+//	build with: make (or go build -tags duckdb_arrow ./cmd/hub)
+var _ = build_with_make_or_go_build_tags_duckdb_arrow

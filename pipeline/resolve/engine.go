@@ -33,8 +33,12 @@ type Params struct {
 
 // Options of a resolution run.
 type Options struct {
-	Model     *Model
-	Previous  map[string]Prev // record key → last run's person; nil on a first run
+	Model    *Model
+	Previous map[string]Prev // record key → last run's person; nil on a first run
+	// Returned maps records absent from the last run but seen before to their last person: a
+	// cluster none of whose records has a previous person takes such an id back (when free), so
+	// persons retired because their records vanished keep their id when the records return.
+	Returned  map[string]Prev
 	Decisions []Decision
 	// Params from the last full run; with Previous, a run re-resolves only new or changed
 	// records with these parameters. Nil forces a full run (EM re-estimates).
@@ -576,6 +580,7 @@ func assignIDs(recs []records.Record, uf *clusters, opts Options, out []string) 
 	type claim struct {
 		root  int
 		votes map[string]int
+		back  map[string]int // ids of returning records, when no record has a previous one
 	}
 	var cs []claim
 	for root, members := range groups {
@@ -585,7 +590,18 @@ func assignIDs(recs []records.Record, uf *clusters, opts Options, out []string) 
 				v[p.Person]++
 			}
 		}
-		cs = append(cs, claim{root, v})
+		var back map[string]int
+		if len(v) == 0 {
+			for _, i := range members {
+				if p, ok := opts.Returned[recs[i].Key]; ok {
+					if back == nil {
+						back = map[string]int{}
+					}
+					back[p.Person]++
+				}
+			}
+		}
+		cs = append(cs, claim{root, v, back})
 	}
 	// Bigger clusters choose first; ties by their smallest record key, for determinism.
 	sort.Slice(cs, func(i, j int) bool {
@@ -611,6 +627,16 @@ func assignIDs(recs []records.Record, uf *clusters, opts Options, out []string) 
 			}
 		}
 		members := groups[c.root]
+		if best == "" {
+			for p, n := range c.back {
+				if !taken[p] && prevUsers[p] == 0 && (n > bestN || (n == bestN && p < best)) {
+					best, bestN = p, n
+				}
+			}
+			if best != "" {
+				events = append(events, Event{Kind: "revived", Person: best, Records: len(members), Reason: "its records came back"})
+			}
+		}
 		if best == "" {
 			best = opts.NextID()
 			events = append(events, Event{Kind: "new", Person: best, Records: len(members), Reason: "records not matched to anyone known"})
