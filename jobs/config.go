@@ -202,11 +202,10 @@ func (c *Config) validate() error {
 // secretName reports whether a setting's name says it holds a secret itself (token, dsn,
 // password, api_key …) rather than the name of the environment variable holding it (token_env).
 func secretName(name string) bool {
-	if strings.HasSuffix(name, "_env") {
-		return false
-	}
-	return name == "dsn" || connectors.SecretParam(name)
+	return !strings.HasSuffix(name, "_env") && secretOptionRe.MatchString(name)
 }
+
+var secretOptionRe = regexp.MustCompile(`(?i)^(dsn|token|access_token|password|passwd|pwd|secret|api_key|apikey|key|credentials?|.*_(token|password|secret|key|dsn))$`)
 
 // checkInlineSecrets refuses secrets written into a source's options: a secret option (token =,
 // dsn =, password =) and a URL with credentials in it, with the *_env hint.

@@ -20,6 +20,7 @@ import (
 type ReconcileOptions struct {
 	Full  bool           // re-resolve every record and re-estimate the model (else only new or changed records)
 	Model *resolve.Model // nil: the built-in model
+	Force bool           // run even when nothing changed (an incremental run, unless the model changed)
 }
 
 // ReconcileResult sums up a reconciliation.
@@ -70,7 +71,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	} else if last.Model != "" && last.Model != fp.Model {
 		full, reason = true, "the match model changed"
 	}
-	if !full {
+	if !full && !opts.Force {
 		same, err := resolve.Unchanged(ctx, db.SQL(), fp)
 		if err != nil {
 			return ReconcileResult{}, err

@@ -12,7 +12,6 @@ import (
 
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
-	"communityhub/pipeline/resolve"
 )
 
 func personsOf(t *testing.T, db *sql.DB) map[string]string {
@@ -68,8 +67,7 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 	if again, _ = Reconcile(ctx, cfg, db, ReconcileOptions{}); again.Stats.Mode != "unchanged" {
 		t.Errorf("after a sync that landed nothing: %+v", again.Stats)
 	}
-	m, _ := resolve.DefaultModel()
-	again, err = Reconcile(ctx, cfg, db, ReconcileOptions{Model: m})
+	again, err = Reconcile(ctx, cfg, db, ReconcileOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestDemoSyncsAndSourcesCheck(t *testing.T) {
 	s, _ := cfg.Source("party")
 	s.MappingRefs()["手机"] = s.MappingRefs()["手机号码"]
 	out.Reset()
-	if bad := checkSources(context.Background(), cfg, &out); bad != 1 || !strings.Contains(out.String(), "mapped columns missing: 手机") {
+	if bad := checkSources(context.Background(), cfg, &out); bad != 1 || !strings.Contains(out.String(), "mapped column(s) 手机 missing") {
 		t.Errorf("a mapping to a missing column: %d bad\n%s", bad, out.String())
 	}
 	out.Reset()

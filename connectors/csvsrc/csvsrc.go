@@ -2,8 +2,10 @@
 // selected from a drop folder with filedrop (every file matching a glob, or the newest per
 // group), streamed record by record into Arrow batches. Every row's location is
 // "<file>:<line>", the physical line where its record starts. Records with bytes invalid in the
-// file's encoding, a wrong number of fields or broken quoting are rejected one by one; blank
-// lines are counted as skipped. See README.md.
+// file's encoding, a wrong number of fields, broken quoting or a value or row over the read
+// limits are rejected one by one; blank lines and repeated header rows are counted as skipped.
+// LF, CRLF and CR line endings are recognised per file. A file that is empty, has a header but
+// no data rows, or whose header looks like a whole file fails the read. See README.md.
 package csvsrc
 
 import (
@@ -28,6 +30,10 @@ type Options struct {
 	BatchRows        int    `json:"batch_rows"` // rows per Arrow batch; default connectors.DefaultBatchRows
 }
 
+// maxHeaderColumns is the most columns a header may have: more means the file was not split
+// into lines (unrecognised line endings) or is not a CSV export at all.
+const maxHeaderColumns = 1000
+
 // Source reads the CSV files of a drop folder.
 type Source struct {
 	cfg       connectors.Config
@@ -35,6 +41,7 @@ type Source struct {
 	enc       encKind
 	delim     byte
 	headerRow int
+	limits    connectors.Limits
 }
 
 var (
@@ -48,7 +55,7 @@ func New(cfg connectors.Config) (connectors.Source, error) {
 	if err := connectors.DecodeOptions(cfg, &o); err != nil {
 		return nil, err
 	}
-	s := &Source{cfg: cfg, opts: o, headerRow: 1, delim: ','}
+	s := &Source{cfg: cfg, opts: o, headerRow: 1, delim: ',', limits: cfg.Limits.WithDefaults()}
 	enc, ok := encNames[strings.ToLower(strings.TrimSpace(o.Encoding))]
 	if o.Encoding == "" {
 		enc, ok = encAuto, true
@@ -107,9 +114,12 @@ func (s *Source) headers(ctx context.Context, files []filedrop.File) ([]string, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hdr, err := r.open(f)
+		hdr, err := r.open(ctx, f)
 		r.close()
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
 			return nil, err
 		}
 		if i == 0 {
@@ -121,8 +131,9 @@ func (s *Source) headers(ctx context.Context, files []filedrop.File) ([]string, 
 	return cols, nil
 }
 
-// diffHeaders describes how got differs from want, or "".
+// diffHeaders describes how got differs from want, or "". Names are quoted as excerpts only.
 func diffHeaders(want, got []string) string {
+	q := func(s string) string { return fmt.Sprintf("%q", connectors.Excerpt(s, 0)) }
 	var parts []string
 	for i := 0; i < max(len(want), len(got)); i++ {
 		if len(parts) == 5 {
@@ -131,18 +142,27 @@ func diffHeaders(want, got []string) string {
 		}
 		switch {
 		case i >= len(got):
-			parts = append(parts, fmt.Sprintf("column %d %q missing", i+1, want[i]))
+			parts = append(parts, fmt.Sprintf("column %d %s missing", i+1, q(want[i])))
 		case i >= len(want):
-			parts = append(parts, fmt.Sprintf("column %d %q extra", i+1, got[i]))
+			parts = append(parts, fmt.Sprintf("column %d %s extra", i+1, q(got[i])))
 		case want[i] != got[i]:
-			parts = append(parts, fmt.Sprintf("column %d is %q, not %q", i+1, got[i], want[i]))
+			parts = append(parts, fmt.Sprintf("column %d is %s, not %s", i+1, q(got[i]), q(want[i])))
 		}
 	}
 	return strings.Join(parts, "; ")
 }
 
-// Read streams every selected file in order.
+// Read streams every selected file in order. A cancelled ctx stops it within a buffer's worth
+// of input (about 1 MiB), with ctx.Err().
 func (s *Source) Read(ctx context.Context, req connectors.ReadRequest, w connectors.Writer) error {
+	err := s.read(ctx, w)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (s *Source) read(ctx context.Context, w connectors.Writer) error {
 	files, err := s.files()
 	if err != nil {
 		return err
@@ -158,14 +178,14 @@ func (s *Source) Read(ctx context.Context, req connectors.ReadRequest, w connect
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hdr, err := r.open(f)
+		hdr, err := r.open(ctx, f)
 		if err == nil && i > 0 {
 			if d := diffHeaders(cols, hdr); d != "" {
 				err = fmt.Errorf("%s: header differs from %s: %s", f.Rel, files[0].Rel, d)
 			}
 		}
 		if err == nil {
-			err = r.rows(ctx, len(cols), b, w)
+			err = r.rows(ctx, b, w)
 		}
 		r.close()
 		if err != nil {
@@ -188,7 +208,9 @@ type fileReader struct {
 	enc      encKind
 	gb       *gbDecoder // nil for UTF-8
 	preamble int
-	text     []byte // decoded fields (GBK/GB18030)
+	names    []string // the open file's header
+	eolSeen  string   // the line endings seen in the first bytes, for messages
+	text     []byte   // decoded fields (GBK/GB18030)
 	offs     []int
 	tmp      []byte
 }
@@ -200,18 +222,25 @@ func (r *fileReader) close() {
 	}
 }
 
-// open opens a file, settles its encoding, skips the preamble and reads the header.
-func (r *fileReader) open(f filedrop.File) ([]string, error) {
-	fh, err := os.Open(f.Path)
+// open opens a file, settles its encoding and line endings, skips the preamble and reads the
+// header. Its errors name the file and line and quote at most an excerpt of the file.
+func (r *fileReader) open(ctx context.Context, f filedrop.File) ([]string, error) {
+	fh, err := filedrop.Open(f)
 	if err != nil {
 		return nil, err
 	}
+	lim := r.src.limits
 	r.fh, r.file = fh, f
 	sc := &r.sc
 	sc.reset(fh, f.Size)
+	sc.ctx = ctx
+	sc.maxRec = int(min(lim.RowBytes+2, 1<<40)) // room for a CRLF after a row of RowBytes
 	sc.delim = r.src.delim
 	if err := sc.fill(sniffSize + 1); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Rel, err)
+	}
+	if sc.eof && sc.end == sc.start {
+		return nil, fmt.Errorf("file %s is empty (0 bytes): an empty export is a failed delivery", f.Rel)
 	}
 	sample := sc.buf[sc.start:sc.end]
 	enc := r.src.enc
@@ -222,6 +251,7 @@ func (r *fileReader) open(f filedrop.File) ([]string, error) {
 		sc.start += 3
 		sc.pos = sc.start
 	}
+	sc.eol, r.eolSeen = detectEOL(sc.buf[sc.start:sc.end], sc.eof)
 	r.enc, r.gb = enc, nil
 	if enc == encGBK || enc == encGB18030 {
 		r.gb = newGBDecoder(enc)
@@ -247,11 +277,25 @@ func (r *fileReader) open(f filedrop.File) ([]string, error) {
 		return nil, fmt.Errorf("%s: no header: the file is empty", f.Rel)
 	}
 	where := fmt.Sprintf("%s:%d: header", f.Rel, sc.line)
+	wholeFile := func(what string) error {
+		raw := sc.rec
+		if raw == nil {
+			raw = sc.head
+		}
+		return fmt.Errorf("%s %s: it looks like a whole file, not one line (line endings seen: %s); it starts %q",
+			where, what, r.eolSeen, connectors.Excerpt(rawText(raw, r.gb), 0))
+	}
+	if sc.status == recTooLong || len(sc.rec) > int(min(lim.RowBytes, 1<<40)) {
+		return nil, wholeFile(connectors.Exceeded("line", lim.RowBytes, "row_bytes"))
+	}
 	if sc.blank() {
 		return nil, fmt.Errorf("%s is blank", where)
 	}
 	if reason := r.check(); reason != "" {
 		return nil, fmt.Errorf("%s: %s", where, reason)
+	}
+	if len(sc.fields) > maxHeaderColumns {
+		return nil, wholeFile(fmt.Sprintf("has %d columns, more than %d", len(sc.fields), maxHeaderColumns))
 	}
 	if !r.decode() {
 		return nil, fmt.Errorf("%s: %s", where, r.invalidReason())
@@ -259,17 +303,71 @@ func (r *fileReader) open(f filedrop.File) ([]string, error) {
 	names := make([]string, len(sc.fields))
 	seen := make(map[string]int, len(names))
 	for i := range sc.fields {
-		n := strings.Clone(strings.TrimSpace(strings.TrimPrefix(r.value(i), "\uFEFF")))
+		n := strings.Clone(headerName(r.value(i)))
 		if n == "" {
 			return nil, fmt.Errorf("%s column %d has no name", where, i+1)
 		}
 		if j, dup := seen[n]; dup {
-			return nil, fmt.Errorf("%s column %d %q duplicates column %d", where, i+1, n, j+1)
+			return nil, fmt.Errorf("%s column %d %q duplicates column %d", where, i+1, connectors.Excerpt(n, 0), j+1)
 		}
 		seen[n] = i
 		names[i] = n
 	}
+	r.names = names
 	return names, nil
+}
+
+// headerName is a header cell as a column name: trimmed of spaces and a stray BOM.
+func headerName(v string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "\uFEFF"))
+}
+
+// detectEOL picks the line end of a file from its first bytes: '\r' when lone CRs (old Mac
+// exports) outnumber LFs and CRLFs, else '\n' (which also reads CRLF). seen describes what was
+// found, for messages. complete says sample is the whole file.
+func detectEOL(sample []byte, complete bool) (eol byte, seen string) {
+	if !complete && len(sample) > 0 && sample[len(sample)-1] == '\r' {
+		sample = sample[:len(sample)-1] // its LF may be in the next read
+	}
+	var cr, lf, crlf int
+	for i := 0; i < len(sample); i++ {
+		switch sample[i] {
+		case '\r':
+			if i+1 < len(sample) && sample[i+1] == '\n' {
+				crlf++
+				i++
+			} else {
+				cr++
+			}
+		case '\n':
+			lf++
+		}
+	}
+	var kinds []string
+	for _, k := range []struct {
+		n    int
+		name string
+	}{{lf, "LF"}, {crlf, "CRLF"}, {cr, "CR"}} {
+		if k.n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.n, k.name))
+		}
+	}
+	seen = "none"
+	if len(kinds) > 0 {
+		seen = strings.Join(kinds, ", ")
+	}
+	seen += " in the first " + humanSize(len(sample))
+	if cr > lf+crlf {
+		return '\r', seen
+	}
+	return '\n', seen
+}
+
+func humanSize(n int) string {
+	if n >= 1<<10 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // check is the reject reason for the record's structure, or "".
@@ -285,9 +383,18 @@ func (r *fileReader) check() string {
 		}
 		return fmt.Sprintf("unterminated quote in field %d: the rest of the file (%d lines) is one broken record", sc.nf+1, lines)
 	case recTooLong:
-		return fmt.Sprintf("record longer than %d bytes (ends at line %d; unbalanced quote?)", maxRecord, sc.line+sc.nl)
+		return tooLong(r.src.limits, sc.line+sc.nl, sc.quoted)
 	}
 	return ""
+}
+
+// tooLong is the reject reason of a row over limits.row_bytes that ends at line end.
+func tooLong(lim connectors.Limits, end int, quoted bool) string {
+	hint := ""
+	if quoted {
+		hint = "; an unbalanced quote?"
+	}
+	return fmt.Sprintf("%s (the record ends at line %d%s)", connectors.Exceeded("row", lim.RowBytes, "row_bytes"), end, hint)
 }
 
 // decode checks the record's bytes and, for GBK/GB18030, decodes its fields into r.text.

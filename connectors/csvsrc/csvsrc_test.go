@@ -35,6 +35,16 @@ func open(t testing.TB, dir string, opts map[string]any) connectors.Source {
 	return src
 }
 
+// openLimits is open with read limits.
+func openLimits(t testing.TB, dir string, opts map[string]any, lim connectors.Limits) connectors.Source {
+	t.Helper()
+	src, err := connectors.Open(connectors.Config{Name: "test", Kind: "csv", BaseDir: dir, Options: opts, Getenv: os.Getenv, Limits: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func read(t testing.TB, src connectors.Source) *conntest.Collector {
 	t.Helper()
 	c, err := conntest.Read(context.Background(), src, "")
@@ -348,7 +358,8 @@ func TestHeaderErrors(t *testing.T) {
 	for _, tc := range []struct{ data, opts, want string }{
 		{"编号,姓名, 编号 \n", "", `dup.csv:1: header column 3 "编号" duplicates column 1`},
 		{"编号,,地址\n", "", "dup.csv:1: header column 2 has no name"},
-		{"", "", "dup.csv: no header: the file is empty"},
+		{"", "", "file dup.csv is empty (0 bytes)"},
+		{"\xEF\xBB\xBF", "", "dup.csv: no header: the file is empty"},
 		{"\n1,2\n", "", "dup.csv:1: header is blank"},
 		{"标题\n", "3", "dup.csv: no header: the file has 1 lines, header_row is 3"},
 		{"a,\"b\n", "", "dup.csv:1: header: unterminated quote"},
@@ -473,11 +484,13 @@ func TestLargeFileStreams(t *testing.T) {
 	}
 }
 
-// A record longer than maxRecord is rejected without being held in memory; with a quote that
-// never closes it is the rest of the file, in one reject.
+// A record longer than limits.row_bytes is rejected without being held in memory; with a quote
+// that never closes it is the rest of the file, in one reject.
 func TestLongRecords(t *testing.T) {
-	defer func(m int) { maxRecord = m }(maxRecord)
-	maxRecord = 256 << 10
+	lim := connectors.Limits{RowBytes: 256 << 10}
+	open := func(t testing.TB, dir string, opts map[string]any) connectors.Source {
+		return openLimits(t, dir, opts, lim)
+	}
 	filler := strings.Repeat("甲乙丙丁,戊己庚辛\n", 100000) // 2.6 MB
 
 	dir := t.TempDir()
@@ -494,7 +507,7 @@ func TestLongRecords(t *testing.T) {
 
 	write(t, dir, "open.csv", []byte("a,b\n1,\""+filler+"\",x\n2,3\n"))
 	c = read(t, open(t, dir, nil))
-	if len(c.Rejects) != 1 || !strings.Contains(c.Rejects[0].Reason, "record longer than") || c.Rejects[0].Loc != "open.csv:2" ||
+	if len(c.Rejects) != 1 || !strings.Contains(c.Rejects[0].Reason, "row exceeds the limit of 256 KiB (raise limits.row_bytes)") || c.Rejects[0].Loc != "open.csv:2" ||
 		len(c.Rows) != 1 || c.Rows[0].Loc != "open.csv:100003" {
 		t.Errorf("rows %+v rejects %d", c.Rows, len(c.Rejects))
 	}

@@ -19,8 +19,9 @@ import (
 
 // FuzzCSV reads arbitrary bytes with every encoding setting and checks that nothing panics,
 // every location is unique and in order, rejects say why, all text is valid UTF-8, splitting
-// does not depend on how the input arrives, and, for input that encoding/csv accepts, rows and
-// field-count rejects agree with it.
+// does not depend on how the input arrives, errors quote no more than an excerpt, and, for
+// input that encoding/csv accepts, rows and field-count rejects agree with it (repeated header
+// rows aside, which are skipped).
 func FuzzCSV(f *testing.F) {
 	entries, err := os.ReadDir("testdata")
 	if err != nil {
@@ -44,7 +45,8 @@ func FuzzCSV(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "f.csv"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lines := bytes.Count(data, []byte{'\n'}) + 1
+		// Lines are counted by LF, or by CR in a file with old Mac line endings.
+		lines := max(bytes.Count(data, []byte{'\n'}), bytes.Count(data, []byte{'\r'})) + 1
 		for _, o := range []map[string]any{
 			{"encoding": "auto"}, {"encoding": "utf-8"}, {"encoding": "utf-8-bom"}, {"encoding": "gbk"},
 			{"encoding": "gb18030"}, {"encoding": "gbk", "delimiter": "|"}, {"encoding": "utf-8", "header_row": 2},
@@ -52,10 +54,15 @@ func FuzzCSV(f *testing.F) {
 			src := open(t, dir, o)
 			cols, cerr := src.Columns(context.Background())
 			c, rerr := conntest.Read(context.Background(), src, "")
-			if (cerr == nil) != (rerr == nil) {
+			// Only Read sees that a file has no data rows.
+			noData := rerr != nil && strings.Contains(rerr.Error(), "has a header but no data rows")
+			if (cerr == nil) != (rerr == nil) && !(cerr == nil && noData) {
 				t.Fatalf("%v: Columns error %v but Read error %v", o, cerr, rerr)
 			}
 			if rerr != nil {
+				if n := utf8.RuneCountInString(rerr.Error()); n > 400 {
+					t.Fatalf("%v: a %d-character error quotes too much of the file: %.200q…", o, n, rerr.Error())
+				}
 				continue
 			}
 			for _, col := range cols {
@@ -141,7 +148,7 @@ func compareWithEncodingCSV(t *testing.T, data []byte, cols []string, c *conntes
 				blank = false
 			}
 		}
-		if !blank {
+		if !blank && (len(recs) == 0 || !sameCells(fields, recs[0].fields)) {
 			recs = append(recs, rec{line, fields})
 		}
 	}
@@ -183,4 +190,17 @@ func compareWithEncodingCSV(t *testing.T, data []byte, cols []string, c *conntes
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("input %q\nreader:       %q\nencoding/csv: %q", data, got, want)
 	}
+}
+
+// sameCells: a record repeats the header, as the reader compares them.
+func sameCells(fields, header []string) bool {
+	if len(fields) != len(header) {
+		return false
+	}
+	for i := range fields {
+		if headerName(fields[i]) != headerName(header[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -25,6 +25,7 @@ type chunk struct {
 	ents    []entry
 	rejects []connectors.Reject
 	blank   int
+	header  int // repeated header rows
 }
 
 type entry struct {
@@ -33,7 +34,7 @@ type entry struct {
 }
 
 func (c *chunk) reset() {
-	c.data, c.offs, c.ents, c.rejects, c.blank = c.data[:0], c.offs[:0], c.ents[:0], c.rejects[:0], 0
+	c.data, c.offs, c.ents, c.rejects, c.blank, c.header = c.data[:0], c.offs[:0], c.ents[:0], c.rejects[:0], 0, 0
 }
 
 type pipe struct {
@@ -74,8 +75,11 @@ func (p *pipe) put(c *chunk) bool {
 	}
 }
 
-// rows streams the data records of the open file into b.
-func (r *fileReader) rows(ctx context.Context, ncols int, b *connectors.BatchBuilder, w connectors.Writer) error {
+// rows streams the data records of the open file into b. A file without a single data record
+// (landed or rejected; blank lines and repeated headers do not count) is an error: an empty
+// export is a failed delivery, not an empty system.
+func (r *fileReader) rows(ctx context.Context, b *connectors.BatchBuilder, w connectors.Writer) error {
+	ncols := len(r.names)
 	if r.preamble > 0 {
 		w.Skipped("preamble", r.preamble)
 	}
@@ -85,12 +89,14 @@ func (r *fileReader) rows(ctx context.Context, ncols int, b *connectors.BatchBui
 
 	loc := append([]byte(r.file.Rel), ':')
 	prefix := len(loc)
-	blank := 0
+	blank, header, data := 0, 0, 0
 	var err error
 	for c := range p.full {
 		if err == nil {
 			if err = ctx.Err(); err == nil {
 				blank += c.blank
+				header += c.header
+				data += len(c.ents)
 				k := 0
 				for _, e := range c.ents {
 					if e.rej >= 0 {
@@ -123,6 +129,12 @@ func (r *fileReader) rows(ctx context.Context, ncols int, b *connectors.BatchBui
 	if blank > 0 {
 		w.Skipped("blank", blank)
 	}
+	if header > 0 {
+		w.Skipped("header", header)
+	}
+	if err == nil && data == 0 {
+		err = fmt.Errorf("file %s has a header but no data rows (%d blank lines, %d repeated header rows): an empty export is a failed delivery", r.file.Rel, blank, header)
+	}
 	return err
 }
 
@@ -130,6 +142,8 @@ func (r *fileReader) rows(ctx context.Context, ncols int, b *connectors.BatchBui
 func (r *fileReader) produce(ctx context.Context, ncols int, p *pipe) error {
 	defer close(p.full)
 	sc := &r.sc
+	lim := r.src.limits
+	rowMax := int(min(lim.RowBytes, 1<<40))
 	c := p.get()
 	if c == nil {
 		return nil
@@ -142,6 +156,9 @@ func (r *fileReader) produce(ctx context.Context, ncols int, p *pipe) error {
 		}
 		ok, err := sc.next()
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
 			return fmt.Errorf("%s: %w", r.file.Rel, err)
 		}
 		if !ok {
@@ -153,11 +170,21 @@ func (r *fileReader) produce(ctx context.Context, ncols int, p *pipe) error {
 			continue
 		}
 		reason := r.check()
+		if reason == "" && len(sc.rec) > rowMax {
+			reason = tooLong(lim, sc.line+sc.nl, sc.quoted)
+		}
 		if reason == "" && !r.decode() {
 			reason = r.invalidReason()
 		}
 		if reason == "" && len(sc.fields) != ncols {
 			reason = fmt.Sprintf("%d fields, header has %d", len(sc.fields), ncols)
+		}
+		if reason == "" {
+			reason = r.overLimit(rowMax)
+		}
+		if reason == "" && r.repeatsHeader() {
+			c.header++
+			continue
 		}
 		if reason != "" {
 			raw := sc.rec
@@ -180,6 +207,44 @@ func (r *fileReader) produce(ctx context.Context, ncols int, p *pipe) error {
 			}
 		}
 	}
+}
+
+// overLimit is the reject reason of a decoded record with a value over limits.value_bytes or,
+// decoded, over limits.row_bytes; or "".
+func (r *fileReader) overLimit(rowMax int) string {
+	sc := &r.sc
+	lim := r.src.limits
+	valMax := int(min(lim.ValueBytes, 1<<40))
+	if r.gb != nil && len(r.text)+len(sc.fields)-1 > rowMax {
+		return tooLong(lim, sc.line+sc.nl, false)
+	}
+	for i, f := range sc.fields {
+		n := f.e - f.s // the raw length bounds the value's
+		if r.gb != nil {
+			n = r.offs[2*i+1] - r.offs[2*i]
+		}
+		if n <= valMax {
+			continue
+		}
+		if r.gb == nil && f.q == 2 {
+			n = len(r.value(i))
+		}
+		if n > valMax {
+			return fmt.Sprintf("column %d (%s): %s", i+1, connectors.Excerpt(r.names[i], 0), connectors.Exceeded("value", lim.ValueBytes, "value_bytes"))
+		}
+	}
+	return ""
+}
+
+// repeatsHeader reports whether the decoded record is the header again, cell for cell after
+// trimming spaces and a BOM, as where exports were concatenated.
+func (r *fileReader) repeatsHeader() bool {
+	for i := range r.names {
+		if headerName(r.value(i)) != r.names[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // addRow copies the checked record's fields into the chunk. An empty unquoted field is NULL.

@@ -2,6 +2,7 @@ package csvsrc
 
 import (
 	"bytes"
+	"context"
 	"io"
 )
 
@@ -19,13 +20,12 @@ const (
 	recOK           = iota
 	recBadQuote     // text after a closing quote
 	recUnterminated // a quoted field that never closes: the record runs to the end of the file
-	recTooLong      // longer than maxRecord: not kept, only its head
+	recTooLong      // longer than the scanner's maxRec: not kept, only its head
 )
 
 // Tunables; variables so that tests can make them small.
 var (
-	readBufSize = 1 << 20  // the initial read buffer
-	maxRecord   = 16 << 20 // a record longer than this is rejected without being kept in memory
+	readBufSize = 1 << 20 // the initial read buffer
 )
 
 const (
@@ -43,20 +43,23 @@ type field struct {
 // scanner splits a byte stream into CSV records (RFC 4180: a field that starts with a quote is
 // quoted; in it delimiters and newlines are data and "" is a quote) and each record into fields,
 // without decoding: it works on the file's bytes, so that bad bytes and bad quoting can be
-// rejected per record. A quote inside an unquoted field is data. Records end at "\n"; a "\r"
-// before it is dropped.
+// rejected per record. A quote inside an unquoted field is data. Records end at eol: "\n" (a
+// "\r" before it is dropped, so CRLF works too) or, for a file with old Mac line endings, "\r".
 //
 // It keeps one buffer; a record is a slice of it, valid until the next call of next. A record
-// longer than maxRecord is scanned to its end without being kept (only its first rawMax bytes),
-// so that an unterminated quote in a 300 MB file costs neither the memory nor more than one
-// reject.
+// longer than maxRec is scanned to its end without being kept (only its first rawMax bytes), so
+// that an unterminated quote or a 200 MB line costs neither the memory nor more than one reject.
 type scanner struct {
+	ctx             context.Context // checked at every read: a cancelled scan stops within a buffer
 	rd              io.Reader
 	buf             []byte
 	start, pos, end int  // record start, scan position, end of data in buf
 	eof             bool // rd is exhausted: buf[start:end] is all that is left
 
 	delim byte
+	eol   byte // the record end: '\n' (LF and CRLF files) or '\r' (CR files)
+	// maxRec is the longest record kept in memory (0: 16 MiB); a longer one is recTooLong.
+	maxRec int
 	// gbAware: the file is GBK/GB18030 and the delimiter can be the second byte of a two-byte
 	// character (0x40-0x7E, e.g. '|'), so lead bytes are tracked to skip their trail byte.
 	gbAware bool
@@ -94,7 +97,11 @@ func (s *scanner) reset(rd io.Reader, size int64) {
 	s.start, s.pos, s.end = 0, 0, 0
 	s.eof = false
 	s.nextLine = 1
+	s.eol = '\n'
 }
+
+// stripCR says a "\r" before the record end is part of the line end, not data.
+func (s *scanner) stripCR() bool { return s.eol == '\n' }
 
 // more makes room in the buffer and reads into it.
 func (s *scanner) more() error {
@@ -104,8 +111,17 @@ func (s *scanner) more() error {
 		s.end = n
 		s.start = 0
 	}
+	if s.ctx != nil {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+	}
 	if s.end == len(s.buf) {
-		if limit := max(maxRecord, 2*sniffSize); len(s.buf) < limit {
+		maxRec := s.maxRec
+		if maxRec <= 0 {
+			maxRec = 16 << 20
+		}
+		if limit := max(maxRec, 2*sniffSize); len(s.buf) < limit {
 			nb := make([]byte, min(2*len(s.buf), limit))
 			copy(nb, s.buf[:s.end])
 			s.buf = nb
@@ -151,7 +167,7 @@ func (s *scanner) fill(n int) error {
 func (s *scanner) skipLines(n int) (int, error) {
 	done := 0
 	for done < n {
-		if i := bytes.IndexByte(s.buf[s.start:s.end], '\n'); i >= 0 {
+		if i := bytes.IndexByte(s.buf[s.start:s.end], s.eol); i >= 0 {
 			s.start += i + 1
 			s.pos = s.start
 			done++
@@ -188,7 +204,7 @@ func (s *scanner) next() (bool, error) {
 		if s.pos == s.start && !s.discard {
 			// Fast path: a whole line without quotes.
 			data := s.buf[s.start:s.end]
-			i := bytes.IndexByte(data, '\n')
+			i := bytes.IndexByte(data, s.eol)
 			if i >= 0 || (s.eof && len(data) > 0) {
 				n := i
 				if i < 0 {
@@ -196,7 +212,7 @@ func (s *scanner) next() (bool, error) {
 				}
 				line := data[:n]
 				if bytes.IndexByte(line, '"') < 0 {
-					if n > 0 && line[n-1] == '\r' {
+					if n > 0 && line[n-1] == '\r' && s.stripCR() {
 						line = line[:n-1]
 					}
 					s.splitPlain(line)
@@ -278,7 +294,7 @@ func (s *scanner) finish(end, next int) {
 		}
 	} else {
 		rec := s.buf[s.start:end]
-		if n := len(rec); n > 0 && rec[n-1] == '\r' && s.status != recUnterminated {
+		if n := len(rec); n > 0 && rec[n-1] == '\r' && s.status != recUnterminated && s.stripCR() {
 			rec = rec[:n-1]
 		}
 		s.rec = rec
@@ -317,9 +333,9 @@ func (s *scanner) scan() bool {
 					i++
 					break
 				}
-				if c == '\n' {
+				if c == s.eol {
 					e := i
-					if e > 0 && buf[e-1] == '\r' && e-1-s.start >= s.fs {
+					if e > 0 && buf[e-1] == '\r' && e-1-s.start >= s.fs && s.stripCR() {
 						e--
 					}
 					s.endField(e - s.start)
@@ -333,13 +349,13 @@ func (s *scanner) scan() bool {
 		case stQuoted:
 			j := bytes.IndexByte(buf[i:], '"')
 			if j < 0 {
-				s.nl += bytes.Count(buf[i:], nlSep)
-				s.endsNL = buf[len(buf)-1] == '\n'
+				s.nl += bytes.Count(buf[i:], []byte{s.eol})
+				s.endsNL = buf[len(buf)-1] == s.eol
 				i = len(buf)
 				continue
 			}
 			s.endsNL = false
-			s.nl += bytes.Count(buf[i:i+j], nlSep)
+			s.nl += bytes.Count(buf[i:i+j], []byte{s.eol})
 			i += j + 1
 			s.st = stQuoteSeen
 		case stQuoteSeen:
@@ -357,11 +373,11 @@ func (s *scanner) scan() bool {
 				s.endField(s.closeAt)
 				s.st = stFieldStart
 				i++
-			case c == '\n':
+			case c == s.eol:
 				s.endField(s.closeAt)
 				s.finish(i, i+1)
 				return true
-			case c == '\r':
+			case c == '\r' && s.stripCR():
 				i++ // of a CRLF
 			default:
 				if s.status == recOK {
@@ -377,8 +393,6 @@ func (s *scanner) scan() bool {
 	return false
 }
 
-var nlSep = []byte{'\n'}
-
 // finishEOF closes the last record at the end of input; false if there is none.
 func (s *scanner) finishEOF() bool {
 	if s.start == s.end && s.st == stFieldStart && s.nf == 0 && !s.discard {
@@ -389,7 +403,7 @@ func (s *scanner) finishEOF() bool {
 		s.endField(s.end - s.start)
 	case stUnquoted:
 		e := s.end
-		if e > 0 && s.buf[e-1] == '\r' && e-1-s.start >= s.fs {
+		if e > 0 && s.buf[e-1] == '\r' && e-1-s.start >= s.fs && s.stripCR() {
 			e--
 		}
 		s.endField(e - s.start)

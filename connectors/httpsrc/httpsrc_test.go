@@ -108,14 +108,33 @@ func open(t *testing.T, opts map[string]any) connectors.Source {
 }
 
 func openErr(opts map[string]any, env map[string]string) (connectors.Source, error) {
-	return connectors.Open(connectors.Config{Name: "test", Kind: "http", Options: opts, Getenv: func(k string) string { return env[k] }})
+	return openLimits(opts, env, connectors.Limits{})
+}
+
+func openLimits(opts map[string]any, env map[string]string, l connectors.Limits) (connectors.Source, error) {
+	return connectors.Open(connectors.Config{Name: "test", Kind: "http", Options: opts, Getenv: func(k string) string { return env[k] }, Limits: l})
+}
+
+// inner is the *Source behind whatever New returned.
+func inner(src connectors.Source) *Source {
+	switch s := src.(type) {
+	case *Source:
+		return s
+	case KeyedSource:
+		return s.Source
+	case CursorSource:
+		return s.Source
+	case KeyedCursorSource:
+		return s.Source
+	}
+	panic(fmt.Sprintf("not an http source: %T", src))
 }
 
 func floatingOpts(base string) map[string]any {
 	return map[string]any{
 		"url": base + "/api/v1/residents", "auth": "bearer", "token_env": "FLOATING_TOKEN",
 		"paging": "page", "items_path": "items", "key_field": "permitNo",
-		"updated_param": "updatedAfter", "updated_field": "updatedAt",
+		"updated_param": "updatedAfter", "updated_field": "updatedAt", "total_path": "total",
 		"columns": floatingCols, "backoff": "1ms",
 	}
 }
@@ -201,9 +220,9 @@ func TestPagingModesReadAllOnce(t *testing.T) {
 		if cols, _ := src.Columns(context.Background()); strings.Join(cols, ",") != strings.Join(floatingCols, ",") || strings.Join(c.Columns, ",") != strings.Join(floatingCols, ",") {
 			t.Errorf("columns %v / batch %v", cols, c.Columns)
 		}
-		// total is honoured: 25 pages, no extra empty page.
-		if got := fl.Stats().Requests; got != nItems/100 {
-			t.Errorf("%d requests, want %d", got, nItems/100)
+		// 25 full pages, then the empty page that ends the listing.
+		if got := fl.Stats().Requests; got != nItems/100+1 {
+			t.Errorf("%d requests, want %d", got, nItems/100+1)
 		}
 		if src.(interface{ BytesRead() int64 }).BytesRead() < int64(nItems*200) {
 			t.Errorf("bytes read %d", src.(interface{ BytesRead() int64 }).BytesRead())
@@ -445,7 +464,7 @@ func TestIncrementalFloating(t *testing.T) {
 
 func TestCheckpointFollowsWrites(t *testing.T) {
 	srv := start(t, apisim.Floating, floatingItems(450), floatingToken, apisim.Faults{})
-	src := open(t, floatingOpts(srv.URL())).(KeyedSource)
+	src := inner(open(t, floatingOpts(srv.URL())))
 	src.batchRows = 1 // a batch and a checkpoint per page
 	w := &orderWriter{}
 	if err := src.Read(context.Background(), connectors.ReadRequest{}, w); err != nil {
@@ -521,7 +540,7 @@ func TestValues(t *testing.T) {
 			`"arr":[ "助餐", "助洁" ],"obj":{ "a" : 1, "b":[1, 2] },"nul":null,"esc":"a\"b\u00e9"}`),
 		json.RawMessage(`"just a string"`),
 		json.RawMessage(`[1, 2]`),
-		json.RawMessage(`{"xm":"李四"}`),
+		json.RawMessage(`{"xm":"李四","absent":null}`), // null counts as carrying the field
 	}
 	srv := start(t, apisim.Elderly, items, "", apisim.Faults{})
 	src := open(t, map[string]any{
@@ -559,7 +578,7 @@ func TestValues(t *testing.T) {
 func TestKeyFieldMissingFallsBackToIndex(t *testing.T) {
 	items := []json.RawMessage{json.RawMessage(`{"volunteerNo":"V1","realName":"a"}`), json.RawMessage(`{"realName":"b"}`)}
 	srv := start(t, apisim.Volunteers, items, volunteerToken, apisim.Faults{})
-	c := read(t, open(t, volunteerOpts(srv.URL())), "")
+	c := read(t, open(t, with(volunteerOpts(srv.URL()), "columns", []string{"volunteerNo", "realName"})), "")
 	if len(c.Rows) != 2 || c.Rows[0].Loc != "volunteerNo=V1" || c.Rows[1].Loc != "#1" {
 		t.Fatalf("rows %+v", c.Rows)
 	}
@@ -661,7 +680,7 @@ func TestURLEnvAndHTTPTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := src.(KeyedSource).URL(); got != ts.URL+"/api/v1/residents" {
+	if got := inner(src).URL(); got != ts.URL+"/api/v1/residents" {
 		t.Errorf("url %s", got)
 	}
 	c := read(t, src, "")
@@ -679,14 +698,26 @@ func TestServerCappedPageSize(t *testing.T) {
 	}
 }
 
-func TestMaxPagesGuard(t *testing.T) {
-	old := maxPages
-	maxPages = 3
-	defer func() { maxPages = old }()
+func TestPagesLimit(t *testing.T) {
 	srv := start(t, apisim.Volunteers, volunteerItems(50), volunteerToken, apisim.Faults{})
-	_, err := conntest.Read(context.Background(), open(t, with(volunteerOpts(srv.URL()), "page_size", 10)), "")
-	if err == nil || !strings.Contains(err.Error(), "more than 3 pages") {
+	src, err := openLimits(with(volunteerOpts(srv.URL()), "page_size", 10), testEnv, connectors.Limits{Pages: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conntest.Read(context.Background(), src, "")
+	if err == nil || !strings.Contains(err.Error(), "more than 3 pages") || !strings.Contains(err.Error(), "limits.pages") {
 		t.Fatalf("got %v", err)
+	}
+	if n := srv.Stats().Requests; n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+	// Five pages fit a limit of 6 (the sixth request is not needed: the fifth has no cursor).
+	src, err = openLimits(with(volunteerOpts(srv.URL()), "page_size", 10), testEnv, connectors.Limits{Pages: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := read(t, src, ""); len(c.Rows) != 50 {
+		t.Errorf("%d rows", len(c.Rows))
 	}
 }
 
@@ -705,13 +736,18 @@ func TestBadOptions(t *testing.T) {
 		{with(base, "paging", "cursor"), "next_path"},
 		{with(base, "paging", "cursor", "next_path", "next"), "items_path"},
 		{with(base, "next_path", "nextCursor"), "next_path"},
-		{with(base, "updated_param", "updatedAfter"), "updated_field"},
+		{with(base, "updated_param", "updatedAfter", "updated_field", "updatedAt"), "updated_field"}, // not a column
+		{with(base, "updated_param", "updatedAfter", "overlap", "0s"), "overlap"},
+		{with(base, "total_path", "total"), "total_path"}, // the answer is a bare array
+		{with(base, "items_path", "items", "total_path", "a..b"), "total_path"},
+		{with(volunteerOpts("http://127.0.0.1:1"), "total_path", "total"), "total_path"}, // with resume_cursor
+		{with(base, "url", "http://[::1/x?appkey=s3cr3tvalue"), "option url"},
 		{with(base, "updated_field", "updatedAt"), "updated_param"},
 		{with(base, "resume_cursor", true), "resume_cursor"},
 		{with(base, "backoff", "soon"), "backoff"},
 		{with(base, "timeout", "0s"), "timeout"},
 		{with(base, "max_retry_after", "-1s"), "max_retry_after"},
-		{with(base, "updated_param", "u", "updated_field", "u", "overlap", "x"), "overlap"},
+		{with(base, "updated_param", "u", "overlap", "x"), "overlap"},
 		{with(base, "page_size", -1), "page_size"},
 		{with(base, "rate_per_sec", -2.0), "rate_per_sec"},
 		{with(base, "url", ""), "url"},
@@ -726,6 +762,8 @@ func TestBadOptions(t *testing.T) {
 		_, err := openErr(tc.opts, testEnv)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error naming %s", tc.opts, err, tc.want)
+		} else if strings.Contains(err.Error(), "s3cr3tvalue") {
+			t.Errorf("the error leaks the URL's key: %v", err)
 		}
 	}
 	// New does not contact the server: port 1 is closed, and it still works.

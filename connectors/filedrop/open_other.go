@@ -1,0 +1,5 @@
+//go:build !unix
+
+package filedrop
+
+const openFlags = 0
