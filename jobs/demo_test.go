@@ -3,7 +3,6 @@
 package jobs
 
 import (
-	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -19,6 +18,7 @@ import (
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/testsrv"
 	"communityhub/pipeline/land"
+	"communityhub/pipeline/store"
 )
 
 // truthScope tells which truth records a source holds: the truth system and a locator filter.

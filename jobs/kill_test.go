@@ -3,7 +3,6 @@
 package jobs
 
 import (
-	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/internal/deptsim/apisim"
+	"communityhub/pipeline/store"
 )
 
 // TestMain lets this test binary double as the process that TestSyncSurvivesSIGKILL kills.

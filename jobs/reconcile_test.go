@@ -3,7 +3,6 @@
 package jobs
 
 import (
-	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
+	"communityhub/pipeline/store"
 )
 
 func personsOf(t *testing.T, db *sql.DB) map[string]string {

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"communityhub/pipeline/store"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"runtime/pprof"
 	"sort"
 	"syscall"
+
+	"communityhub/pipeline/store"
 )
 
 type command struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"flag"
@@ -14,6 +13,7 @@ import (
 	"communityhub/internal/evaltruth"
 	"communityhub/jobs"
 	"communityhub/pipeline/resolve"
+	"communityhub/pipeline/store"
 )
 
 func init() {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"communityhub/pipeline/store"
 	"context"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"communityhub/internal/deptsim"
 	"communityhub/jobs"
+	"communityhub/pipeline/store"
 )
 
 // hub demo writes and syncs; sources check then finds every source ready, and a broken mapping

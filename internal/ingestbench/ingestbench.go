@@ -7,7 +7,6 @@ package ingestbench
 
 import (
 	"bufio"
-	"communityhub/pipeline/store"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -26,6 +25,7 @@ import (
 	_ "communityhub/connectors/csvsrc"
 	_ "communityhub/connectors/sqlsrc"
 	"communityhub/pipeline/land"
+	"communityhub/pipeline/store"
 )
 
 // Columns of the generated file: a resident register of realistic width.
