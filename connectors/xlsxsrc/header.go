@@ -21,6 +21,9 @@ type layout struct {
 	dataStart int      // first data row
 	first     int      // first column of the table
 	names     []string // column names, for columns first, first+1, …
+	// block is the header rows' texts as typed (cleaned by normHeader), by row and column - 1:
+	// a data row that repeats one of them is a header repeated inside the table.
+	block [][]string
 }
 
 func (l *layout) last() int { return l.first + len(l.names) - 1 }
@@ -114,7 +117,12 @@ func detectLayout(buf []xrow, merges []span, headerRows int, titleRows *int) *la
 	if len(names) == 0 {
 		return nil
 	}
-	return &layout{header: h, rows: n, dataStart: h + n, first: first, names: names}
+	for _, row := range block {
+		for c := range row {
+			row[c] = normHeader(row[c])
+		}
+	}
+	return &layout{header: h, rows: n, dataStart: h + n, first: first, names: names, block: block}
 }
 
 // detectTitles counts the title lines above the header: a run of rows with a single non-empty

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -16,10 +17,13 @@ import (
 
 // Skip reasons.
 const (
-	skipBlank = "blank"
-	skipTotal = "total"
-	skipNote  = "note"
+	skipBlank  = "blank"
+	skipTotal  = "total"
+	skipNote   = "note"
+	skipHeader = "header" // the header repeated inside the table (a sheet printed in pages)
 )
+
+var skipReasons = []string{skipBlank, skipHeader, skipTotal, skipNote}
 
 // Value flags, written as "<column>:<flag>".
 const (
@@ -29,12 +33,44 @@ const (
 	flagMerged     = "merged"      // the value of a cell merged down over this row
 )
 
+// sink is where the rows of a read go: the batch builder, shared by every sheet, and the bytes
+// of values it holds. A batch is written when it holds batch_rows rows or maxBytes bytes, so
+// that a value repeated on many rows (a shared string, a cell merged down) cannot fill a batch
+// of 122 880 rows with copies of a megabyte.
+type sink struct {
+	b        *connectors.BatchBuilder
+	w        connectors.Writer
+	bytes    int64
+	maxBytes int64
+}
+
+func newSink(cols []string, batchRows int, lim connectors.Limits, w connectors.Writer) *sink {
+	return &sink{b: connectors.NewBatchBuilder(cols, batchRows), w: w, maxBytes: max(64<<20, 2*lim.RowBytes)}
+}
+
+// endRow ends a row of n value bytes.
+func (k *sink) endRow(loc, flags string, n int64) error {
+	if err := k.b.EndRow(loc, flags, k.w); err != nil {
+		return err
+	}
+	k.bytes += n + int64(len(loc)+len(flags))
+	if k.b.Len() == 0 {
+		k.bytes = 0
+	} else if k.bytes >= k.maxBytes {
+		k.bytes = 0
+		return k.b.Flush(k.w)
+	}
+	return nil
+}
+
 // sheetRun reads the data rows of one sheet.
 type sheetRun struct {
 	st       *sheetStream
 	lay      *layout
+	k        *sink
 	b        *connectors.BatchBuilder
 	w        connectors.Writer
+	lim      connectors.Limits
 	prefix   string // "<file>!<sheet>!"
 	sheetCol bool
 
@@ -47,6 +83,8 @@ type sheetRun struct {
 
 	seenData, afterNote bool
 	skips               map[string]int
+	// dataRows counts the rows read as data: written or rejected.
+	dataRows int
 
 	vals  []string
 	flags []string
@@ -57,9 +95,9 @@ type fill struct {
 	val    string
 }
 
-func newSheetRun(st *sheetStream, lay *layout, b *connectors.BatchBuilder, w connectors.Writer, sheetCol bool) *sheetRun {
+func newSheetRun(st *sheetStream, lay *layout, k *sink, sheetCol bool) *sheetRun {
 	r := &sheetRun{
-		st: st, lay: lay, b: b, w: w, sheetCol: sheetCol,
+		st: st, lay: lay, k: k, b: k.b, w: k.w, lim: st.wb.lim, sheetCol: sheetCol,
 		prefix:     st.wb.rel + "!" + st.sheet + "!",
 		dateHeader: make([]bool, len(lay.names)),
 		noteMerge:  map[[2]int]int{},
@@ -94,6 +132,8 @@ func (r *sheetRun) readAll(ctx context.Context, buf []xrow) error {
 			if err := r.row(row); err != nil {
 				return err
 			}
+		} else if row.over != "" {
+			return r.st.errf("row %d, above the table's data: %s", row.n, row.over)
 		}
 	}
 	for i := 0; ; i++ {
@@ -111,7 +151,7 @@ func (r *sheetRun) readAll(ctx context.Context, buf []xrow) error {
 			return err
 		}
 	}
-	for _, reason := range []string{skipBlank, skipTotal, skipNote} {
+	for _, reason := range skipReasons {
 		if n := r.skips[reason]; n > 0 {
 			r.w.Skipped(reason, n)
 		}
@@ -120,6 +160,11 @@ func (r *sheetRun) readAll(ctx context.Context, buf []xrow) error {
 }
 
 func (r *sheetRun) row(row xrow) error {
+	if row.over != "" {
+		r.dataRows++
+		r.seenData, r.afterNote = true, false
+		return r.w.Reject(connectors.Reject{Loc: r.loc(row.n), Raw: row.overRaw, Reason: row.over})
+	}
 	var ne []xcell
 	for _, c := range row.cells {
 		if strings.TrimSpace(c.v) != "" {
@@ -129,6 +174,9 @@ func (r *sheetRun) row(row xrow) error {
 	switch {
 	case len(ne) == 0:
 		r.skips[skipBlank]++
+		return nil
+	case r.isHeader(ne):
+		r.skips[skipHeader]++
 		return nil
 	case isTotal(ne[0].v):
 		r.skips[skipTotal]++
@@ -143,6 +191,7 @@ func (r *sheetRun) row(row xrow) error {
 		return nil
 	}
 	r.seenData, r.afterNote = true, false
+	r.dataRows++
 
 	for _, c := range ne {
 		reason := ""
@@ -172,6 +221,21 @@ func (r *sheetRun) row(row xrow) error {
 		}
 	}
 	r.mergedDown(row.n)
+	// The values as rendered (and filled from cells merged down) within the limits again.
+	var size int64
+	for i, v := range r.vals {
+		n := int64(len(v))
+		if i > 0 {
+			size++
+		}
+		size += n
+		if n > r.lim.ValueBytes {
+			return r.reject(row, connectors.Exceeded(fmt.Sprintf("column %s (%d bytes)", quote(r.lay.names[i]), n), r.lim.ValueBytes, "value_bytes"))
+		}
+	}
+	if size > r.lim.RowBytes {
+		return r.reject(row, connectors.Exceeded(fmt.Sprintf("row %d (%d bytes)", row.n, size), r.lim.RowBytes, "row_bytes"))
+	}
 	for i, v := range r.vals {
 		if v != "" {
 			r.b.Set(i, v)
@@ -179,9 +243,38 @@ func (r *sheetRun) row(row xrow) error {
 	}
 	if r.sheetCol {
 		r.b.Set(len(r.vals), r.st.sheet)
+		size += int64(len(r.st.sheet))
 	}
 	slices.SortStableFunc(r.flags, func(a, b string) int { return r.flagCol(a) - r.flagCol(b) })
-	return r.b.EndRow(r.loc(row.n), strings.Join(r.flags, ";"), r.w)
+	return r.k.endRow(r.loc(row.n), strings.Join(r.flags, ";"), size)
+}
+
+// reject quarantines a data row that is over a limit once rendered, with the cells it has
+// (which the type scanner found within the limits).
+func (r *sheetRun) reject(row xrow, reason string) error {
+	return r.w.Reject(connectors.Reject{Loc: r.loc(row.n), Raw: rawText(row), Reason: reason})
+}
+
+// isHeader tells whether a row repeats one of the header rows: the same texts (cleaned as
+// header texts are) in the same columns, and nothing else.
+func (r *sheetRun) isHeader(ne []xcell) bool {
+	for _, h := range r.lay.block {
+		k, same := 0, true
+		for c, v := range h {
+			if v == "" {
+				continue
+			}
+			if k >= len(ne) || ne[k].col != c+1 || normHeader(ne[k].v) != v {
+				same = false
+				break
+			}
+			k++
+		}
+		if same && k > 0 && k == len(ne) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *sheetRun) flagCol(f string) int {
@@ -286,24 +379,42 @@ func isTotal(v string) bool {
 	return totalRe.MatchString(strings.ToLower(squeeze(v)))
 }
 
-var notePrefixes = []string{"注", "备注", "说明", "填表人", "填报人", "审核人", "制表", "附注"}
+// noteWords start a note under a table. 注 alone is a note word only when a colon, a number or
+// nothing follows it (注：…, 注1., but not 注销).
+var noteWords = []string{"填表说明", "填报说明", "填写说明", "说明", "注意事项", "备注", "附注", "注",
+	"填表人", "填报人", "填表日期", "填报日期", "审核人", "制表人", "制表", "统计人", "负责人", "数据来源"}
+
+// noteWord tells whether a text starts with a note word, and whether a colon follows it
+// (说明：…, 填表人: 张三), white space ignored.
+func noteWord(v string) (ok, colon bool) {
+	v = squeeze(v)
+	for _, w := range noteWords {
+		rest, found := strings.CutPrefix(v, w)
+		if !found {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(rest)
+		colon = r == '：' || r == ':'
+		if w == "注" && rest != "" && !colon && !strings.ContainsRune("0123456789０１２３４５６７８９、.．,，(（①②③④⑤", r) {
+			continue
+		}
+		return true, colon
+	}
+	return false, false
+}
 
 // isNote tells whether a row is a note: its only value sits in the table's first column and is
-// merged across (at least half of) the width, or its first value starts with 注, 备注, 说明,
-// 填表人, 审核人, 制表, ….
+// merged across (at least half of) the width; or its only value starts with a note word
+// (填表说明, 说明, 注：, 备注, 填表人, 审核人, 制表, …); or its first value is a note word and a
+// colon (填表人：张三 | 审核人：李四 | 日期：…, a line of signatures).
 func (r *sheetRun) isNote(n int, ne []xcell) bool {
 	if len(ne) == 1 && ne[0].col <= r.lay.first {
 		if w, ok := r.noteMerge[[2]int{n, ne[0].col}]; ok && w >= 2 && 2*w >= len(r.lay.names) {
 			return true
 		}
 	}
-	v := squeeze(ne[0].v)
-	for _, p := range notePrefixes {
-		if strings.HasPrefix(v, p) {
-			return true
-		}
-	}
-	return false
+	ok, colon := noteWord(ne[0].v)
+	return ok && (len(ne) == 1 || colon)
 }
 
 func isNumber(s string) bool {

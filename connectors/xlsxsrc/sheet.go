@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"communityhub/connectors"
 )
 
 // span is a merged range: columns c1..c2 and rows r1..r2 (1-based, inclusive).
@@ -133,27 +135,31 @@ type cellMeta struct {
 	col   int
 	t     string // the cell's t attribute: "", "n", "s", "str", "inlineStr", "b", "e", "d"
 	style int
+	size  int64 // bytes of the value excelize will give, at most (a shared string's size)
 }
 
 // metaScanner reads a worksheet's rows in step with excelize's iterator, keeping of each cell
-// only its column, type and style. It numbers rows and cells as excelize does (the r attribute,
-// else one after the previous) and refuses rows or cells out of order, where excelize's iterator
-// would silently merge or misplace values.
+// only its column, type, style and size (measured from the text of its <v> and <t> elements, or
+// looked up in the shared strings): so the size of a row is known before excelize reads it. It
+// numbers rows and cells as excelize does (the r attribute, else one after the previous) and
+// refuses rows or cells out of order, where excelize's iterator would silently merge or
+// misplace values.
 type metaScanner struct {
 	rc      io.ReadCloser
 	d       *xml.Decoder
+	sst     *sstSizes
 	prev    int // number of the last row parsed
 	pend    []cellMeta
 	pendRow int // number of the parsed row not yet asked for; 0 = none
 	done    bool
 }
 
-func newMetaScanner(zf *zip.File) (*metaScanner, error) {
+func newMetaScanner(zf *zip.File, sst *sstSizes) (*metaScanner, error) {
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, err
 	}
-	return &metaScanner{rc: rc, d: newDecoder(rc)}, nil
+	return &metaScanner{rc: rc, d: newDecoder(rc), sst: sst}, nil
 }
 
 func (m *metaScanner) close() { m.rc.Close() }
@@ -227,12 +233,87 @@ func (m *metaScanner) cells() error {
 			}
 			col = next
 			s, _ := strconv.Atoi(attr(el, "s"))
-			m.pend = append(m.pend, cellMeta{col: col, t: attr(el, "t"), style: s})
-			if err := m.skip(); err != nil {
+			cm := cellMeta{col: col, t: attr(el, "t"), style: s}
+			if cm.size, err = m.cellSize(cm.t); err != nil {
 				return err
+			}
+			m.pend = append(m.pend, cm)
+		}
+	}
+}
+
+// cellSize reads a <c> element's content (its start tag read) and returns an upper bound of the
+// bytes of the value excelize makes of it: for a shared string (t="s") the size of the string
+// its <v> names, as excelize parses the index (a number that does not parse is string 0; one too
+// long to keep counts as the largest string); else the text of its <v> and <t> elements
+// (phonetic runs left out).
+func (m *metaScanner) cellSize(t string) (int64, error) {
+	var (
+		depth         = 1
+		vAt, tAt, rph int // depth of the open <v>, <t> and <rPh>; 0: none
+		text          int64
+		idx           []byte // the text of <v>, for a shared string, up to 64 bytes
+		long          bool
+	)
+	for depth > 0 {
+		tok, err := m.d.RawToken()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch el.Name.Local {
+			case "v":
+				if vAt == 0 {
+					vAt = depth
+				}
+			case "rPh":
+				if rph == 0 {
+					rph = depth
+				}
+			case "t":
+				if tAt == 0 {
+					tAt = depth
+				}
+			}
+		case xml.EndElement:
+			switch {
+			case depth == vAt && vAt > 0:
+				vAt = 0
+			case depth == tAt && tAt > 0:
+				tAt = 0
+			case depth == rph && rph > 0:
+				rph = 0
+			}
+			depth--
+		case xml.CharData:
+			switch {
+			case vAt > 0:
+				text += int64(len(el))
+				if t == "s" {
+					if len(idx)+len(el) > 64 {
+						long = true
+					} else {
+						idx = append(idx, el...)
+					}
+				}
+			case tAt > 0 && rph == 0:
+				text += int64(len(el))
 			}
 		}
 	}
+	if t != "s" {
+		return text, nil
+	}
+	if long {
+		return max(text, m.sst.largest()), nil
+	}
+	i, _ := strconv.Atoi(strings.TrimSpace(string(idx)))
+	return max(text, m.sst.size(i)), nil
 }
 
 // skip reads to the end of the element just started. The scanner reads raw tokens (no name
@@ -306,10 +387,13 @@ type xcell struct {
 	style int
 }
 
-// xrow is one row: its Excel number and its cells with a value, by column.
+// xrow is one row: its Excel number and its cells with a value, by column. A row over a value
+// or row limit has no cells but says why (over) and what it held (overRaw, a summary).
 type xrow struct {
 	n     int
 	cells []xcell
+
+	over, overRaw string
 }
 
 // sheetStream yields a worksheet's rows, numbered from 1, including rows the file leaves out.
@@ -331,10 +415,13 @@ func (wb *workbook) openSheet(ctx context.Context, sheet string) (*sheetStream, 
 	}
 	st := &sheetStream{wb: wb, sheet: sheet}
 	if st.merges, err = scanMerges(ctx, zf); err != nil {
-		return nil, st.errf("merged cells: %w", err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, st.errf("merged cells: %v", err)
 	}
-	if st.meta, err = newMetaScanner(zf); err != nil {
-		return nil, st.errf("%w", err)
+	if st.meta, err = newMetaScanner(zf, wb.sst); err != nil {
+		return nil, st.errf("%v", err)
 	}
 	if err := safely(func() error {
 		var err error
@@ -342,14 +429,19 @@ func (wb *workbook) openSheet(ctx context.Context, sheet string) (*sheetStream, 
 		return err
 	}); err != nil {
 		st.meta.close()
-		return nil, st.errf("%w", err)
+		return nil, st.errf("%v", err)
 	}
 	return st, nil
 }
 
+// errf is an error of the sheet; what it says of the file (a damaged part's text) is cut to an
+// excerpt.
 func (st *sheetStream) errf(format string, a ...any) error {
-	return fmt.Errorf("%s: sheet %q: %w", st.wb.rel, st.sheet, fmt.Errorf(format, a...))
+	return fmt.Errorf("%s: sheet %s: %s", st.wb.rel, quote(st.sheet), connectors.Excerpt(fmt.Sprintf(format, a...), 200))
 }
+
+// quote is a name or value from a file, for a message: an excerpt, quoted.
+func quote(s string) string { return strconv.Quote(connectors.Excerpt(s, 40)) }
 
 func (st *sheetStream) close() {
 	if st.rows != nil {
@@ -361,22 +453,24 @@ func (st *sheetStream) close() {
 }
 
 // next returns the next row; ok is false at the end of the sheet.
+//
+// The type scanner reads the row first: a row with a value over Limits.ValueBytes, or values
+// summing over Limits.RowBytes (a byte per value added for separators), comes back with over
+// set and is never read by excelize, which would copy a shared string into every cell that
+// uses it.
 func (st *sheetStream) next() (r xrow, ok bool, err error) {
-	var vals []string
 	var more bool
 	if err := safely(func() error {
 		if more = st.rows.Next(); !more {
 			return st.rows.Error()
 		}
-		var err error
-		vals, err = st.rows.Columns(rawOpts)
-		return err
+		return nil
 	}); err != nil {
-		return r, false, st.errf("row %d: %w", st.n+1, err)
+		return r, false, st.errf("row %d: %v", st.n+1, err)
 	}
 	if !more {
 		if err := st.meta.finish(); err != nil {
-			return r, false, st.errf("%w", err)
+			return r, false, st.errf("%v", err)
 		}
 		return r, false, nil
 	}
@@ -384,7 +478,18 @@ func (st *sheetStream) next() (r xrow, ok bool, err error) {
 	r.n = st.n
 	meta, err := st.meta.row(st.n)
 	if err != nil {
-		return r, false, st.errf("%w", err)
+		return r, false, st.errf("%v", err)
+	}
+	if r.over, r.overRaw = st.overLimit(meta); r.over != "" {
+		return r, true, nil
+	}
+	var vals []string
+	if err := safely(func() error {
+		var err error
+		vals, err = st.rows.Columns(rawOpts)
+		return err
+	}); err != nil {
+		return r, false, st.errf("row %d: %v", st.n, err)
 	}
 	j := 0
 	for i, v := range vals {
@@ -404,6 +509,35 @@ func (st *sheetStream) next() (r xrow, ok bool, err error) {
 		r.cells = append(r.cells, xcell{col: col, v: v, t: meta[j].t, style: meta[j].style})
 	}
 	return r, true, nil
+}
+
+// overLimit tells whether a row's cells, as the type scanner measured them, exceed the value or
+// row limit: the reason, and a summary of the row for the quarantine (its values are not read).
+func (st *sheetStream) overLimit(meta []cellMeta) (reason, raw string) {
+	lim := st.wb.lim
+	var total int64
+	for i, c := range meta {
+		if i > 0 {
+			total++
+		}
+		total += c.size
+		if c.size > lim.ValueBytes {
+			ref, _ := excelize.CoordinatesToCellName(c.col, st.n)
+			reason = connectors.Exceeded(fmt.Sprintf("cell %s (%d bytes)", ref, c.size), lim.ValueBytes, "value_bytes")
+			break
+		}
+	}
+	if reason == "" && total > lim.RowBytes {
+		reason = connectors.Exceeded(fmt.Sprintf("row %d (%d bytes)", st.n, total), lim.RowBytes, "row_bytes")
+	}
+	if reason == "" {
+		return "", ""
+	}
+	total = 0
+	for _, c := range meta {
+		total += c.size
+	}
+	return reason, fmt.Sprintf("(%d cells, %d bytes in all: not read, over the limit)", len(meta), total)
 }
 
 // safely runs fn, turning a panic inside excelize (on a damaged file) into an error.

@@ -2,14 +2,19 @@ package xlsxsrc
 
 import (
 	"archive/zip"
+	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
 
+	"communityhub/connectors"
 	"communityhub/connectors/filedrop"
 )
 
@@ -24,43 +29,83 @@ import (
 // type and style. Styles (number formats) and the 1904 date system come from excelize.
 type workbook struct {
 	rel       string
+	lim       connectors.Limits
 	f         *excelize.File
 	zr        *zip.ReadCloser
 	parts     map[string]*zip.File // part name (forward slashes) -> entry
 	sheetPart map[string]string    // sheet name -> worksheet part
+	sst       *sstSizes            // the size of each shared string, before excelize reads one
 	date1904  bool
 	dateStyle map[int]bool
 }
 
-func openWorkbook(file filedrop.File) (wb *workbook, err error) {
+// Bounds of what excelize keeps in memory.
+const (
+	// xmlInMemory is the size above which excelize unzips a worksheet or the shared strings to a
+	// temporary file instead of holding it in memory (its UnzipXMLSizeLimit).
+	xmlInMemory = 16 << 20
+	// otherPartMax caps a part other than a worksheet or the shared strings (styles, theme,
+	// drawings): excelize holds and decodes those whole.
+	otherPartMax = 256 << 20
+)
+
+// testHookOpen, when set (by tests), is called at each stage of opening a workbook.
+var testHookOpen func(stage string)
+
+func hook(stage string) {
+	if testHookOpen != nil {
+		testHookOpen(stage)
+	}
+}
+
+// openWorkbook opens a file within the limits. Before excelize sees the file it is sniffed (an
+// OLE compound file is an encrypted workbook or an .xls, not a zip) and every zip part is read
+// once (checkZip): a part over its limit fails here, naming the file, the part and the limit.
+// Cancelling ctx stops it promptly with ctx.Err(), whatever stage it is in.
+func openWorkbook(ctx context.Context, file filedrop.File, lim connectors.Limits) (wb *workbook, err error) {
 	defer func() {
 		if p := recover(); p != nil { // excelize on a damaged file
-			err = fmt.Errorf("%s: not a readable xlsx workbook: %v", file.Rel, p)
+			if wb != nil {
+				wb.close()
+			}
+			wb, err = nil, fmt.Errorf("%s: not a readable xlsx workbook: %s", file.Rel, connectors.Excerpt(fmt.Sprint(p), 200))
 		}
 	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	bad := func(err error) (*workbook, error) {
 		if wb != nil {
 			wb.close()
 		}
-		return nil, fmt.Errorf("%s: not a readable xlsx workbook: %w", file.Rel, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var le *limitError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("%s: %s", file.Rel, le.msg)
+		}
+		return nil, fmt.Errorf("%s: not a readable xlsx workbook: %s", file.Rel, connectors.Excerpt(err.Error(), 200))
 	}
+	if err := sniff(ctx, file); err != nil {
+		return nil, err
+	}
+	hook("sniffed")
 	zr, err := zip.OpenReader(file.Path)
 	if err != nil {
 		return bad(err)
 	}
-	wb = &workbook{rel: file.Rel, zr: zr, dateStyle: map[int]bool{}}
-	if err := checkZip(zr); err != nil {
+	wb = &workbook{rel: file.Rel, lim: lim, zr: zr, dateStyle: map[int]bool{}}
+	if wb.sst, err = checkZip(ctx, zr, lim); err != nil {
 		return bad(err)
 	}
+	hook("checked")
 	wb.parts = make(map[string]*zip.File, len(wb.zr.File))
 	for _, zf := range wb.zr.File {
 		wb.parts[strings.ReplaceAll(zf.Name, "\\", "/")] = zf
 	}
-	f, err := excelize.OpenFile(file.Path)
+	f, err := openExcelize(ctx, file.Path)
 	if err != nil {
-		if f != nil {
-			f.Close()
-		}
 		return bad(err)
 	}
 	wb.f = f
@@ -73,38 +118,225 @@ func openWorkbook(file filedrop.File) (wb *workbook, err error) {
 	return wb, nil
 }
 
-// checkZip reads every part of the file once, so that a damaged file fails here, naming the
-// part, rather than being half-read: excelize ignores a part's checksum error, and it reserves
-// memory by the size a part's header announces, which must be possible (deflate shrinks data
-// 1032 times at most) before excelize is given the file.
-func checkZip(zr *zip.ReadCloser) error {
-	var buf []byte
+// openExcelize opens the (checked) file with excelize, which unzips it once more: parts it
+// would hold in memory were bounded by checkZip, worksheets and shared strings over
+// xmlInMemory go to temporary files. Excelize cannot be interrupted, so it runs in a goroutine:
+// on cancel, openExcelize returns ctx.Err() at once and the goroutine closes what it opened.
+func openExcelize(ctx context.Context, path string) (*excelize.File, error) {
+	type result struct {
+		f   *excelize.File
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- result{nil, fmt.Errorf("%v", p)}
+			}
+		}()
+		f, err := excelize.OpenFile(path, excelize.Options{UnzipXMLSizeLimit: xmlInMemory})
+		if err != nil && f != nil {
+			f.Close()
+			f = nil
+		}
+		ch <- result{f, err}
+	}()
+	hook("excelize")
+	select {
+	case r := <-ch:
+		if r.err == nil && ctx.Err() != nil {
+			r.f.Close()
+			return nil, ctx.Err()
+		}
+		return r.f, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.f != nil {
+				r.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// oleMagic starts an OLE compound file (CFB): how Excel saves a password-protected workbook
+// (the encrypted package inside), and the Excel 97–2003 .xls format.
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// sniff tells a compound file from a zip before the zip reader calls it "not a valid zip
+// file": an encrypted workbook (its directory names the streams EncryptionInfo and
+// EncryptedPackage) gets a message saying so, any other compound file is taken for an .xls.
+func sniff(ctx context.Context, file filedrop.File) error {
+	fh, err := os.Open(file.Path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file.Rel, err)
+	}
+	defer fh.Close()
+	head := make([]byte, len(oleMagic))
+	if n, _ := io.ReadFull(fh, head); n < len(head) || !bytes.Equal(head, oleMagic) {
+		return nil
+	}
+	enc, err := cfbEncrypted(ctx, fh)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", file.Rel, err)
+	}
+	if enc {
+		return fmt.Errorf("file %s is encrypted (password-protected); save it without a password", file.Rel)
+	}
+	return fmt.Errorf("file %s is an OLE compound file (an Excel 97–2003 .xls workbook?), not an .xlsx workbook; save it as .xlsx", file.Rel)
+}
+
+// utf16le is s in UTF-16LE, as compound-file directory entries spell stream names.
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
+}
+
+var encStreams = [][]byte{utf16le("EncryptionInfo"), utf16le("EncryptedPackage")}
+
+// cfbEncrypted scans a compound file for the directory entry of an encrypted package's
+// streams, in chunks (the directory may sit anywhere), checking ctx between chunks.
+func cfbEncrypted(ctx context.Context, r io.Reader) (bool, error) {
+	const overlap = 64
+	buf := make([]byte, 256<<10)
+	keep := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		n, err := io.ReadFull(r, buf[keep:])
+		data := buf[:keep+n]
+		for _, p := range encStreams {
+			if bytes.Contains(data, p) {
+				return true, nil
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		keep = copy(buf, data[len(data)-overlap:])
+	}
+}
+
+// limitError is a part over a limit: its message names the limit's setting.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// checkZip reads every part once, so that a damaged file fails here, naming the part, rather
+// than being half-read (excelize ignores a part's checksum error), and so that nothing over the
+// limits reaches excelize:
+//   - xl/sharedStrings.xml may take Limits.SharedStringsBytes uncompressed, any other part
+//     Limits.PartBytes, and a part excelize holds whole in memory (anything but a worksheet)
+//     otherPartMax; the parts excelize holds in memory (all but the shared strings and the
+//     worksheets over xmlInMemory) together take Limits.PartBytes at most.
+//   - A size is checked twice: as the zip directory announces it (excelize reserves memory by
+//     it; deflate shrinks data 1032 times at most, so a larger claim is a lie), and while the
+//     part is read, by counting what it gives. A part giving more or less than it announces
+//     fails (archive/zip itself refuses to read past the announced size, so excelize, reading
+//     the same file later, never gets more than was checked here).
+//
+// The shared strings are measured on the way (scanSST), and their sizes returned.
+func checkZip(ctx context.Context, zr *zip.ReadCloser, lim connectors.Limits) (*sstSizes, error) {
+	var (
+		buf  = make([]byte, 64<<10)
+		sst  *sstSizes
+		held uint64
+	)
 	for _, zf := range zr.File {
-		if zf.UncompressedSize64 > 1032*zf.CompressedSize64+1<<16 {
-			return fmt.Errorf("part %s: announced size %d for %d compressed bytes", zf.Name, zf.UncompressedSize64, zf.CompressedSize64)
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))
-		big := strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
-		if !big && zf.UncompressedSize64 > 256<<20 {
-			return fmt.Errorf("part %s: %d bytes", zf.Name, zf.UncompressedSize64)
+		shown := connectors.Excerpt(zf.Name, 80)
+		size := zf.UncompressedSize64
+		if size > 1032*zf.CompressedSize64+1<<16 {
+			return nil, fmt.Errorf("part %s: announced size %d for %d compressed bytes", shown, size, zf.CompressedSize64)
+		}
+		isSST := name == "xl/sharedstrings.xml"
+		isSheet := strings.HasPrefix(name, "xl/worksheets/sheet")
+		limit, setting, what := lim.PartBytes, "part_bytes", "part "+shown
+		if isSST {
+			limit, setting, what = lim.SharedStringsBytes, "shared_strings_bytes", "the shared strings (part "+shown+")"
+		}
+		over := func(n uint64) error {
+			return &limitError{connectors.Exceeded(fmt.Sprintf("%s, %d bytes uncompressed,", what, n), limit, setting)}
+		}
+		if size > uint64(limit) {
+			return nil, over(size)
+		}
+		if !isSST && !isSheet && size > otherPartMax {
+			return nil, fmt.Errorf("part %s: %d bytes, more than the %d MiB a part other than a worksheet may have", shown, size, otherPartMax>>20)
+		}
+		// Excelize unzips larger worksheets and shared strings to temporary files; the shared
+		// strings have a limit of their own.
+		if inMemory := !isSST && (!isSheet || size <= xmlInMemory); inMemory {
+			if held += size; held > uint64(lim.PartBytes) {
+				return nil, &limitError{connectors.Exceeded(fmt.Sprintf("the parts held in memory, %d bytes uncompressed in all,", held), lim.PartBytes, "part_bytes")}
+			}
 		}
 		rc, err := zf.Open()
 		if err != nil {
-			return fmt.Errorf("part %s: %w", zf.Name, err)
+			return nil, fmt.Errorf("part %s: %w", shown, err)
 		}
-		if buf == nil {
-			buf = make([]byte, 64<<10)
+		cr := &countingReader{r: io.LimitReader(rc, limit+1), ctx: ctx}
+		if isSST {
+			var s *sstSizes
+			s, err = scanSST(ctx, cr)
+			if err == nil {
+				sst = sst.merge(s)
+			} else if ctx.Err() == nil {
+				err = fmt.Errorf("shared strings: %w", err)
+			}
 		}
-		n, err := io.CopyBuffer(io.Discard, io.LimitReader(rc, int64(zf.UncompressedSize64)+1), buf)
+		if err == nil {
+			_, err = io.CopyBuffer(io.Discard, cr, buf)
+		}
 		rc.Close()
-		if err == nil && uint64(n) != zf.UncompressedSize64 {
-			err = fmt.Errorf("%d bytes, announced %d", n, zf.UncompressedSize64)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err == nil && cr.n > uint64(limit) {
+			return nil, over(cr.n)
+		}
+		if err == nil && cr.n != size {
+			err = fmt.Errorf("%d bytes, announced %d", cr.n, size)
 		}
 		if err != nil {
-			return fmt.Errorf("part %s: %w", zf.Name, err)
+			return nil, fmt.Errorf("part %s: %w", shown, err)
 		}
 	}
-	return nil
+	return sst, nil
+}
+
+// countingReader counts the bytes read and stops with ctx.Err() when ctx is cancelled (checked
+// every megabyte or so).
+type countingReader struct {
+	r    io.Reader
+	ctx  context.Context
+	n    uint64
+	next uint64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.n >= c.next {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+		c.next = c.n + 1<<20
+	}
+	n, err := c.r.Read(p)
+	c.n += uint64(n)
+	return n, err
 }
 
 func (wb *workbook) close() {

@@ -4,9 +4,11 @@
 // Each selected sheet of each selected file is one table: title lines and the header (one row,
 // or two with group cells merged across their columns) are found from the merged ranges, the
 // header is flattened to "组/列" names, and every row below it is a record, except blank rows,
-// 合计/小计 lines and notes, which are counted as skipped. Values are read raw; numbers that
-// were IDs typed into Excel, date cells and date serials in text columns are rendered and
-// flagged. Rows are located as "<file>!<sheet>!<row>". See README.md.
+// repeated header rows, 合计/小计 lines and notes, which are counted as skipped. Values are read
+// raw; numbers that were IDs typed into Excel, date cells and date serials in text columns are
+// rendered and flagged. Rows are located as "<file>!<sheet>!<row>". Reads are bounded by
+// connectors.Limits (zip parts, shared strings, values and rows are measured before excelize
+// reads them). See README.md.
 package xlsxsrc
 
 import (
@@ -39,12 +41,18 @@ type Options struct {
 	TitleRows *int `json:"title_rows"`
 	// BatchRows is the number of rows per Arrow batch; 0 means connectors.DefaultBatchRows.
 	BatchRows int `json:"batch_rows"`
+	// AllowEmptySheets lets a sheet have a header and no data rows (a community with no one to
+	// list in an export of one sheet per community). By default such a sheet fails the read: an
+	// export that lost its rows is a failed delivery. Either way a workbook none of whose
+	// selected sheets has a data row fails.
+	AllowEmptySheets bool `json:"allow_empty_sheets"`
 }
 
 // Source reads xlsx files.
 type Source struct {
 	baseDir string
 	opts    Options
+	lim     connectors.Limits
 }
 
 var (
@@ -76,7 +84,7 @@ func New(cfg connectors.Config) (connectors.Source, error) {
 			return nil, fmt.Errorf("options: sheets[%d] is empty", i)
 		}
 	}
-	return &Source{baseDir: cfg.BaseDir, opts: o}, nil
+	return &Source{baseDir: cfg.BaseDir, opts: o, lim: cfg.Limits.WithDefaults()}, nil
 }
 
 // Columns returns the flattened header of the first selected sheet (the first that is not
@@ -132,6 +140,10 @@ func (s *Source) Probe(ctx context.Context) error {
 }
 
 // Read streams the rows of every selected sheet of every selected file.
+//
+// Every file must give data rows (rows written or rejected, not skipped): a file none of whose
+// selected sheets has a header, or whose sheets have headers and no data rows, fails the read;
+// so does a sheet with a header and no data rows, unless allow_empty_sheets is set.
 func (s *Source) Read(ctx context.Context, _ connectors.ReadRequest, w connectors.Writer) error {
 	files, err := filedrop.Select(s.baseDir, s.opts.Options)
 	if err != nil {
@@ -140,14 +152,15 @@ func (s *Source) Read(ctx context.Context, _ connectors.ReadRequest, w connector
 	var (
 		want  []string
 		where string
-		b     *connectors.BatchBuilder
+		k     *sink
 	)
 	defer func() {
-		if b != nil {
-			b.Release()
+		if k != nil {
+			k.b.Release()
 		}
 	}()
 	for _, file := range files {
+		tables, rows := 0, 0
 		err := s.eachSheet(ctx, file, func(st *sheetStream, lay *layout, buf []xrow) (bool, error) {
 			cols, err := s.columns(st, lay)
 			if err != nil {
@@ -155,24 +168,35 @@ func (s *Source) Read(ctx context.Context, _ connectors.ReadRequest, w connector
 			}
 			if want == nil {
 				want, where = cols, location(st)
-				b = connectors.NewBatchBuilder(cols, s.opts.BatchRows)
+				k = newSink(cols, s.opts.BatchRows, s.lim, w)
 			} else if err := drift(st, cols, want, where); err != nil {
 				return false, err
 			}
-			run := newSheetRun(st, lay, b, w, s.opts.SheetColumn != "")
+			run := newSheetRun(st, lay, k, s.opts.SheetColumn != "")
 			if err := run.readAll(ctx, buf); err != nil {
 				return false, err
+			}
+			tables++
+			rows += run.dataRows
+			if run.dataRows == 0 && !s.opts.AllowEmptySheets {
+				return false, fmt.Errorf("sheet %s of file %s has a header but no data rows", quote(st.sheet), file.Rel)
 			}
 			return true, nil
 		})
 		if err != nil {
 			return err
 		}
+		switch {
+		case tables == 0:
+			return fmt.Errorf("file %s: no selected sheet has a header row", file.Rel)
+		case rows == 0:
+			return fmt.Errorf("file %s: no selected sheet has data rows (%d with a header and nothing under it)", file.Rel, tables)
+		}
 	}
 	if want == nil {
 		return fmt.Errorf("no selected sheet has a header row in %d file(s)", len(files))
 	}
-	if err := b.Flush(w); err != nil {
+	if err := k.b.Flush(w); err != nil {
 		return err
 	}
 	w.Checkpoint(filedrop.Cursor(files))
@@ -184,7 +208,7 @@ func (s *Source) columns(st *sheetStream, lay *layout) ([]string, error) {
 	cols := uniqueNames(lay.names, []string{connectors.LocColumn, connectors.FlagsColumn})
 	if sc := s.opts.SheetColumn; sc != "" {
 		if slices.Contains(cols, sc) {
-			return nil, st.errf("sheet_column %q is also a header column", sc)
+			return nil, fmt.Errorf("%s: sheet %s: sheet_column %q is also a header column", st.wb.rel, quote(st.sheet), sc)
 		}
 		cols = append(cols, sc)
 	}
@@ -192,7 +216,7 @@ func (s *Source) columns(st *sheetStream, lay *layout) ([]string, error) {
 	return cols, nil
 }
 
-func location(st *sheetStream) string { return fmt.Sprintf("%s sheet %q", st.wb.rel, st.sheet) }
+func location(st *sheetStream) string { return fmt.Sprintf("%s sheet %s", st.wb.rel, quote(st.sheet)) }
 
 // drift reports a sheet whose columns are not the first sheet's.
 func drift(st *sheetStream, cols, want []string, where string) error {
@@ -210,11 +234,29 @@ func drift(st *sheetStream, cols, want []string, where string) error {
 			extra = append(extra, c)
 		}
 	}
-	detail := fmt.Sprintf("missing %q, unexpected %q", missing, extra)
+	detail := fmt.Sprintf("missing %s, unexpected %s", quoteList(missing), quoteList(extra))
 	if len(missing) == 0 && len(extra) == 0 {
-		detail = fmt.Sprintf("same columns in another order: %q", cols)
+		detail = fmt.Sprintf("same columns in another order: %s", quoteList(cols))
 	}
 	return fmt.Errorf("schema drift: %s: columns differ from %s: %s", location(st), where, detail)
+}
+
+// quoteList is names from a file for a message: the first 12, each an excerpt.
+func quoteList(names []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, n := range names {
+		if i == 12 {
+			fmt.Fprintf(&b, " … %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quote(n))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // eachSheet opens a file and calls fn for each selected sheet that has a header, with the
@@ -223,7 +265,7 @@ func (s *Source) eachSheet(ctx context.Context, file filedrop.File, fn func(*she
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	wb, err := openWorkbook(file)
+	wb, err := openWorkbook(ctx, file, s.lim)
 	if err != nil {
 		return err
 	}
@@ -234,7 +276,7 @@ func (s *Source) eachSheet(ctx context.Context, file filedrop.File, fn func(*she
 		for _, want := range s.opts.Sheets {
 			name, ok := findSheet(sheets, want)
 			if !ok {
-				return fmt.Errorf("%s: no sheet %q (sheets: %q)", file.Rel, want, sheets)
+				return fmt.Errorf("%s: no sheet %q (sheets: %s)", file.Rel, want, quoteList(sheets))
 			}
 			sel = append(sel, name)
 		}
@@ -274,7 +316,8 @@ func (s *Source) sheet(ctx context.Context, wb *workbook, name string, fn func(*
 }
 
 // head reads the first rows of a sheet: up to need non-empty ones. Leading empty rows are not
-// kept.
+// kept; a row over a limit counts as non-empty (it has no cells, so the header is looked for
+// around it, and Read fails if it lies above the data).
 func (st *sheetStream) head(ctx context.Context, need int) ([]xrow, error) {
 	var buf []xrow
 	seen := 0
@@ -289,7 +332,7 @@ func (st *sheetStream) head(ctx context.Context, need int) ([]xrow, error) {
 		if !ok {
 			break
 		}
-		if nonEmpty(r) > 0 {
+		if nonEmpty(r) > 0 || r.over != "" {
 			seen++
 		} else if seen == 0 {
 			continue
