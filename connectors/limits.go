@@ -32,26 +32,23 @@ func DefaultLimits() Limits {
 }
 
 // WithDefaults fills the zero fields from DefaultLimits.
-func (l Limits) WithDefaults() Limits {
-	d := DefaultLimits()
-	if l.ValueBytes <= 0 {
-		l.ValueBytes = d.ValueBytes
+func (l Limits) WithDefaults() Limits { return l.Or(DefaultLimits()) }
+
+// Or fills the zero (or negative) fields of l from d: a source's own limits over the
+// deployment's.
+func (l Limits) Or(d Limits) Limits {
+	pick := func(v, def int64) int64 {
+		if v <= 0 {
+			return def
+		}
+		return v
 	}
-	if l.RowBytes <= 0 {
-		l.RowBytes = d.RowBytes
-	}
-	if l.ResponseBytes <= 0 {
-		l.ResponseBytes = d.ResponseBytes
-	}
-	if l.SharedStringsBytes <= 0 {
-		l.SharedStringsBytes = d.SharedStringsBytes
-	}
-	if l.PartBytes <= 0 {
-		l.PartBytes = d.PartBytes
-	}
-	if l.Pages <= 0 {
-		l.Pages = d.Pages
-	}
+	l.ValueBytes = pick(l.ValueBytes, d.ValueBytes)
+	l.RowBytes = pick(l.RowBytes, d.RowBytes)
+	l.ResponseBytes = pick(l.ResponseBytes, d.ResponseBytes)
+	l.SharedStringsBytes = pick(l.SharedStringsBytes, d.SharedStringsBytes)
+	l.PartBytes = pick(l.PartBytes, d.PartBytes)
+	l.Pages = int(pick(int64(l.Pages), int64(d.Pages)))
 	return l
 }
 

@@ -171,7 +171,7 @@ func (c *Config) validate() error {
 		}
 		s.limits = def
 		apply(&s.limits, s.Errors)
-		s.readLimits = merge(s.ReadLimits, c.ReadLimits).WithDefaults()
+		s.readLimits = s.ReadLimits.Or(c.ReadLimits).WithDefaults()
 		s.maxDeleteRatio = land.DefaultMaxDeleteRatio
 		if c.MaxDeleteRatio != nil {
 			s.maxDeleteRatio = *c.MaxDeleteRatio
@@ -230,29 +230,6 @@ func checkInlineSecrets(opts map[string]any) error {
 		}
 	}
 	return nil
-}
-
-// merge fills the zero fields of l from d.
-func merge(l, d connectors.Limits) connectors.Limits {
-	if l.ValueBytes == 0 {
-		l.ValueBytes = d.ValueBytes
-	}
-	if l.RowBytes == 0 {
-		l.RowBytes = d.RowBytes
-	}
-	if l.ResponseBytes == 0 {
-		l.ResponseBytes = d.ResponseBytes
-	}
-	if l.SharedStringsBytes == 0 {
-		l.SharedStringsBytes = d.SharedStringsBytes
-	}
-	if l.PartBytes == 0 {
-		l.PartBytes = d.PartBytes
-	}
-	if l.Pages == 0 {
-		l.Pages = d.Pages
-	}
-	return l
 }
 
 func apply(l *land.Limits, o Limits) {
