@@ -612,9 +612,8 @@ func TestRateLimit(t *testing.T) {
 	if reqs != 20 {
 		t.Errorf("%d requests", reqs)
 	}
-	if waits := src.(*Source).limiter.(*limiter).waits.Load(); waits == 0 {
-		t.Errorf("no request waited for the limiter")
-	}
+	// A lower bound only: the limiter spaces requests at least 10 ms apart (how many of them
+	// actually waited depends on how slow the machine is, so it is not asserted).
 	if el < 150*time.Millisecond {
 		t.Errorf("20 requests at 100/s took %v", el)
 	}
@@ -626,8 +625,8 @@ func TestRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if el := time.Since(t0); el < 150*time.Millisecond || l.waits.Load() < 15 {
-		t.Errorf("20 waits at 100/s: %v, %d waited", el, l.waits.Load())
+	if el := time.Since(t0); el < 150*time.Millisecond {
+		t.Errorf("20 waits at 100/s took only %v", el)
 	}
 	// The limiter's wait respects ctx.
 	l = newLimiter(0.5)
