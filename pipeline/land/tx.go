@@ -174,10 +174,13 @@ func landConn(ctx context.Context, conn *sql.Conn, exec execer, syncID int64, sp
 	dataRows := st.Read - st.Quarantined
 
 	// Rows whose new version failed: their last good version stays current, and is held.
-	if err := stageFailed(ctx, exec, conn, rel.failed); err != nil {
-		return err
+	heldCond := "false"
+	if len(rel.failed) > 0 {
+		if err := stageFailed(ctx, exec, conn, rel.failed); err != nil {
+			return err
+		}
+		heldCond = `(_ident IN (SELECT ident FROM hub_failed WHERE ident IS NOT NULL) OR _loc IN (SELECT loc FROM hub_failed WHERE loc IS NOT NULL))`
 	}
-	heldCond := `(_ident IN (SELECT ident FROM hub_failed WHERE ident IS NOT NULL) OR _loc IN (SELECT loc FROM hub_failed WHERE loc IS NOT NULL))`
 	if current > 0 {
 		if !incremental && dataRows == 0 && !spec.AcceptDeletes {
 			st.WouldDelete = current
@@ -210,22 +213,29 @@ func landConn(ctx context.Context, conn *sql.Conn, exec execer, syncID int64, sp
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE _current").Scan(&st.Current); err != nil {
 		return err
 	}
-	// Held rows: current rows whose source row failed this run.
-	if _, err := exec(`DELETE FROM meta.held WHERE source = ? AND ident NOT IN (SELECT _ident FROM `+table+` WHERE _current AND `+heldCond+`)`, spec.Source); err != nil {
-		return err
-	}
-	if _, err := exec(`UPDATE meta.held SET last_sync = ? WHERE source = ?`, syncID, spec.Source); err != nil {
-		return err
-	}
-	if _, err := exec(`INSERT INTO meta.held SELECT ?, r._ident, r._loc, ?, ?, (SELECT min(reason) FROM hub_failed f WHERE f.ident = r._ident OR f.loc = r._loc)
-		FROM `+table+` r WHERE r._current AND `+heldCond+` AND r._ident NOT IN (SELECT ident FROM meta.held WHERE source = ?)`, spec.Source, syncID, syncID, spec.Source); err != nil {
-		return err
-	}
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM meta.held WHERE source = ?`, spec.Source).Scan(&st.Held); err != nil {
-		return err
-	}
-	if _, err := exec("DROP TABLE hub_failed"); err != nil {
-		return err
+	// Held rows: current rows whose source row failed this run (none in the usual run: then only
+	// the source's old entries go).
+	if len(rel.failed) == 0 {
+		if _, err := exec(`DELETE FROM meta.held WHERE source = ?`, spec.Source); err != nil {
+			return err
+		}
+	} else {
+		if _, err := exec(`DELETE FROM meta.held WHERE source = ? AND ident NOT IN (SELECT _ident FROM `+table+` WHERE _current AND `+heldCond+`)`, spec.Source); err != nil {
+			return err
+		}
+		if _, err := exec(`UPDATE meta.held SET last_sync = ? WHERE source = ?`, syncID, spec.Source); err != nil {
+			return err
+		}
+		if _, err := exec(`INSERT INTO meta.held SELECT ?, r._ident, r._loc, ?, ?, (SELECT min(reason) FROM hub_failed f WHERE f.ident = r._ident OR f.loc = r._loc)
+			FROM `+table+` r WHERE r._current AND `+heldCond+` AND r._ident NOT IN (SELECT ident FROM meta.held WHERE source = ?)`, spec.Source, syncID, syncID, spec.Source); err != nil {
+			return err
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM meta.held WHERE source = ?`, spec.Source).Scan(&st.Held); err != nil {
+			return err
+		}
+		if _, err := exec("DROP TABLE hub_failed"); err != nil {
+			return err
+		}
 	}
 
 	// Quarantine, drift, skips, statistics and the cursor commit with the rows.
