@@ -19,10 +19,16 @@ import (
 	"communityhub/pipeline/store"
 )
 
-// TestMain lets this test binary double as the process that TestSyncSurvivesSIGKILL kills.
+// TestMain lets this test binary double as the process that TestSyncSurvivesSIGKILL kills, and as
+// the child processes of TestReconcileSurvivesSIGKILL and TestNoArrowViewsLeftForAnalysts.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("HUB_KILL_CHILD_DIR"); dir != "" {
 		os.Exit(killChild(dir))
+	}
+	// The other child processes of the tests (reconcile_kill_test.go): a reconcile to kill, a
+	// second process reading the database.
+	if mode := os.Getenv("HUB_TEST_CHILD"); mode != "" {
+		os.Exit(testChild(mode, os.Getenv("HUB_TEST_CHILD_ARG")))
 	}
 	os.Exit(m.Run())
 }
@@ -77,7 +83,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		// Give the cursor sources something new each round.
 		sdb, _ := sql.Open("sqlite", hjPath)
 		if _, err := sdb.Exec(`UPDATE person SET "居住地址" = ? , gxsj = ? WHERE rowid % 50 = ?`,
-			fmt.Sprintf("第%d轮地址", round), fmt.Sprintf("2026-12-%02d 10:00:00", round+1), round); err != nil {
+			fmt.Sprintf("第%d轮地址", round), fmt.Sprintf("2026-11-20 %02d:00:00", round+1), round); err != nil {
 			t.Fatal(err)
 		}
 		sdb.Close()

@@ -7,6 +7,7 @@ package records
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"runtime"
@@ -66,33 +67,86 @@ func Extract(ctx context.Context, db *sql.DB, sources []Source) ([]Record, error
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// landedColumns maps each source column to the raw table's column it landed in (the landing
+// renames clashing names: "_loc" → "src_loc", a second "name" → "name (2)"; a case-only rename
+// lands in the existing column). Databases landed before the names were recorded map the raw
+// table's own columns to themselves.
+func landedColumns(ctx context.Context, db *sql.DB, source string) (map[string]string, error) {
+	out := map[string]string{}
+	var cols, names sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT columns, landed_names FROM meta.source_state WHERE source = ?`, source).Scan(&cols, &names)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("meta.source_state: %w", err)
+	}
+	if cols.Valid && names.Valid {
+		var c, n []string
+		if err := json.Unmarshal([]byte(cols.String), &c); err != nil {
+			return nil, fmt.Errorf("meta.source_state columns: %w", err)
+		}
+		if err := json.Unmarshal([]byte(names.String), &n); err != nil {
+			return nil, fmt.Errorf("meta.source_state landed_names: %w", err)
+		}
+		if len(c) == len(n) {
+			for i := range c {
+				out[c[i]] = n[i]
+			}
+			return out, nil
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(c, "_") {
+			out[c] = c
+		}
+	}
+	return out, rows.Err()
+}
+
+// column finds the raw column of mapped source column c: by its name, else case-insensitively
+// (DuckDB's names are; a source that renamed x to X). "" when the source has no such column.
+func column(landed map[string]string, c string) string {
+	if n, ok := landed[c]; ok {
+		return n
+	}
+	for src, n := range landed {
+		if strings.EqualFold(src, c) {
+			return n
+		}
+	}
+	return ""
+}
+
 func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) {
 	var exists int
-	db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, s.Name).Scan(&exists)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, s.Name).Scan(&exists); err != nil {
+		return nil, err
+	}
 	if exists == 0 {
 		return nil, nil // never landed
 	}
 	cols := s.Mapping.Columns()
-	// Columns mapped in config but not (yet) in the raw table read as NULL.
-	have := map[string]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?`, schema.RawSchema, s.Name)
+	landed, err := landedColumns(ctx, db, s.Name)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		have[c] = true
-	}
-	rows.Close()
+	// Columns mapped in config but not (yet) in the raw table read as NULL.
 	sel := []string{"_ident", "_loc", "coalesce(_flags, '')"}
 	for _, c := range cols {
-		if have[c] {
-			sel = append(sel, quote(c))
+		if n := column(landed, c); n != "" {
+			sel = append(sel, quote(n))
 		} else {
 			sel = append(sel, "NULL")
 		}
 	}
+	var rows *sql.Rows
 	rows, err = db.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+schema.RawSchema+"."+quote(s.Name)+" WHERE _current")
 	if err != nil {
 		return nil, err

@@ -63,12 +63,12 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 			st.Returned = map[string]Prev{}
 		}
 		var k, p string
-		var h sql.NullInt64
+		var h sql.Null[uint64]
 		if err := rows.Scan(&k, &p, &h); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		st.Returned[k] = Prev{p, uint64(h.Int64)}
+		st.Returned[k] = Prev{p, h.V}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
