@@ -265,3 +265,13 @@ func TestFailureRedacted(t *testing.T) {
 		t.Error("the failed run is not recorded redacted")
 	}
 }
+
+// A file that shares no column with the mapping is not quoted in the error.
+func TestDriftOfAStrangeFileQuotesNothing(t *testing.T) {
+	db := openDB(t)
+	m := &memSource{cols: []string{"hunter2-secret-password"}, rows: [][]string{{"x"}}}
+	_, err := tryLand(t, db, Spec{Source: "s", Mapped: []string{"姓名", "身份证号"}}, m)
+	if err == nil || !strings.Contains(err.Error(), "none of the 2 mapped columns") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -184,6 +184,11 @@ func drift(spec Spec, prev, cols []string) (changes [][3]string, err error) {
 			missing = append(missing, c)
 		}
 	}
+	if len(missing) > 0 && len(missing) == len(spec.Mapped) && len(spec.Mapped) > 1 {
+		// Nothing in common: not this source's export (a wrong file behind a link, a key file).
+		// Its "columns" are not listed: they may be anything, secrets included.
+		return changes, fmt.Errorf("schema drift: none of the %d mapped columns is among the source's %d column(s): is this the right file or table?", len(spec.Mapped), len(cols))
+	}
 	if len(missing) > 0 {
 		msg := fmt.Sprintf("mapped column(s) %s missing at the source", strings.Join(missing, ", "))
 		if len(added) > 0 {
