@@ -9,15 +9,16 @@ import (
 // Redacted is what replaces a secret in any message or table.
 const Redacted = "***"
 
-// secretParam matches query-string and DSN parameter names that carry credentials.
-var secretParam = regexp.MustCompile(`(?i)^(.*[_-])?(key|apikey|api_key|token|access_token|secret|password|passwd|pwd|sign|signature|auth|authorization|credential|credentials)$`)
+// secretWords are the parts of a parameter name that say it carries a credential: "appkey",
+// "api_key", "accessToken", "app_secret", "sign", "ticket", "passwd" …
+var secretWords = []string{"key", "token", "secret", "sign", "auth", "pass", "pwd", "credential", "ticket"}
 
 // credentialPatterns find credentials inside free text: URL user info (scheme://user:pass@),
 // query parameters named like secrets (?token=…&), key=value pairs of DSNs (password=…), and
 // MySQL DSNs (user:pass@tcp(…)).
 var credentialPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)([^@\s]+)(@)`),
-	regexp.MustCompile(`(?i)([?&;\s](?:[a-z0-9_-]*[_-])?(?:key|apikey|token|access_token|secret|password|passwd|pwd|sign|signature|auth|credentials?)=)([^&\s"']+)`),
+	regexp.MustCompile(`(?i)([?&;\s][a-z0-9_.-]*(?:key|token|secret|sign|auth|pass|pwd|credential|ticket)[a-z0-9_.-]*=)([^&\s"']+)`),
 	regexp.MustCompile(`(?i)(^|[\s(])([^\s:@/()]+:)([^@\s]+)(@tcp\()`),
 }
 
@@ -47,7 +48,7 @@ func RedactURL(u *url.URL) string {
 	q := c.Query()
 	changed := false
 	for k := range q {
-		if secretParam.MatchString(k) {
+		if SecretParam(k) {
 			q[k] = []string{Redacted}
 			changed = true
 		}
@@ -59,4 +60,12 @@ func RedactURL(u *url.URL) string {
 }
 
 // SecretParam reports whether a parameter name looks like it carries a credential.
-func SecretParam(name string) bool { return secretParam.MatchString(name) }
+func SecretParam(name string) bool {
+	l := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}

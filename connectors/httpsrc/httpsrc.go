@@ -375,24 +375,6 @@ func newSource(cfg connectors.Config) (*Source, error) {
 	return s, nil
 }
 
-// secretWords are parts of query parameter names taken to carry a credential, beyond what
-// connectors.SecretParam knows ("appkey", "app_secret", "accessToken", "sign", "ticket").
-var secretWords = []string{"key", "token", "secret", "sign", "auth", "pass", "pwd", "credential", "ticket"}
-
-// secretName reports whether a query parameter of the configured URL carries a credential.
-func secretName(k string) bool {
-	if connectors.SecretParam(k) {
-		return true
-	}
-	l := strings.ToLower(k)
-	for _, w := range secretWords {
-		if strings.Contains(l, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // displayURL is u for messages, with the password of the user info and the values of query
 // parameters named like credentials replaced by connectors.Redacted; secrets are the replaced
 // values (as they are and query-escaped), to be redacted from any other text as well.
@@ -407,7 +389,7 @@ func displayURL(u *url.URL) (display string, secrets []string) {
 		q := c.Query()
 		changed := false
 		for k, vs := range q {
-			if !secretName(k) {
+			if !connectors.SecretParam(k) {
 				continue
 			}
 			for _, v := range vs {
