@@ -1227,7 +1227,6 @@ type limiter struct {
 	mu       sync.Mutex
 	interval time.Duration
 	next     time.Time
-	waits    atomic.Int64 // how many requests had to wait (for tests)
 }
 
 func newLimiter(perSec float64) *limiter {
@@ -1247,6 +1246,5 @@ func (l *limiter) Wait(ctx context.Context) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	l.waits.Add(1)
 	return sleep(ctx, d)
 }
