@@ -56,8 +56,12 @@ type Limits struct {
 
 // SourceConfig is one [[source]] block.
 type SourceConfig struct {
-	Name     string            `toml:"name"`
-	Kind     string            `toml:"kind"`
+	Name string `toml:"name"`
+	Kind string `toml:"kind"`
+	// Role says what kind of system this is (schema.SourceRoles: hukou, floating, grid, …);
+	// survivorship and the other per-system rules key on it, never on the name. A source
+	// without a role is an authority for nothing and ranks last.
+	Role     string            `toml:"role"`
 	Schedule string            `toml:"schedule"`
 	Disabled bool              `toml:"disabled"`
 	Key      []string          `toml:"key"`
@@ -147,6 +151,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s: name used twice", where)
 		}
 		seen[s.Name] = true
+		if s.Role != "" && !contains(schema.SourceRoleNames(), s.Role) {
+			return fmt.Errorf("%s: role %q unknown (known: %s)", where, s.Role, strings.Join(schema.SourceRoleNames(), ", "))
+		}
 		if !contains(connectors.Kinds(), s.Kind) {
 			return fmt.Errorf("%s: kind %q unknown (known: %s)", where, s.Kind, strings.Join(connectors.Kinds(), ", "))
 		}

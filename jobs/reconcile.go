@@ -54,7 +54,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	var srcs []records.Source
 	for _, s := range cfg.Sources {
 		if !s.Disabled {
-			srcs = append(srcs, records.Source{Name: s.Name, Mapping: s.MappingRefs()})
+			srcs = append(srcs, records.Source{Name: s.Name, Role: s.Role, Mapping: s.MappingRefs()})
 		}
 	}
 	fp, err := fingerprints(m, srcs)
@@ -135,12 +135,12 @@ func fingerprints(m *resolve.Model, srcs []records.Source) (resolve.Fingerprints
 		return resolve.Fingerprints{}, fmt.Errorf("model fingerprint: %w", err)
 	}
 	type src struct {
-		Name    string
-		Mapping []string
+		Name, Role string
+		Mapping    []string
 	}
 	var ss []src
 	for _, s := range srcs {
-		x := src{Name: s.Name}
+		x := src{Name: s.Name, Role: s.Role}
 		for col, ref := range s.Mapping {
 			x.Mapping = append(x.Mapping, fmt.Sprintf("%s=%v", col, ref))
 		}

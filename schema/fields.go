@@ -192,3 +192,38 @@ func (m Mapping) Columns() []string {
 	sort.Strings(out)
 	return out
 }
+
+// SourceRole is what kind of system a source is. Survivorship (which source wins which field)
+// and other per-system rules are keyed by role, never by a deployment's source names.
+type SourceRole struct {
+	Name string
+	Doc  string
+}
+
+// SourceRoles are the roles a [[source]] may declare (role = "…").
+var SourceRoles = []SourceRole{
+	{"hukou", "户籍人口 (persons): the authority for identity, death and move-out"},
+	{"hukou_household", "户籍 households (户号, 户主)"},
+	{"floating", "流动人口 (residence permits)"},
+	{"relief_family", "社会救助 families"},
+	{"relief_member", "社会救助 family members"},
+	{"elderly", "养老服务"},
+	{"disabled", "残疾人"},
+	{"employment", "就业失业登记"},
+	{"insurance", "医保参保"},
+	{"health", "生育登记 and 家庭医生签约"},
+	{"veterans", "退役军人"},
+	{"volunteers", "志愿服务"},
+	{"party", "党员"},
+	{"grid", "网格 (door-to-door collection: freshest phones and addresses)"},
+	{"ledger", "a community's hand-kept ledger"},
+}
+
+// SourceRoleNames lists the valid role names, in order.
+func SourceRoleNames() []string {
+	out := make([]string, len(SourceRoles))
+	for i, r := range SourceRoles {
+		out[i] = r.Name
+	}
+	return out
+}

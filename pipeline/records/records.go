@@ -22,11 +22,12 @@ import (
 
 // Record is one person as one source row describes them.
 type Record struct {
-	Key    string // source \x1f row identity \x1f role: stable across runs while the row is unchanged
-	Source string
-	Loc    string
-	Role   string // resident, mother, father, householder
-	Hash   uint64 // of everything below: a changed hash means the record must be resolved again
+	Key        string // source \x1f row identity \x1f role: stable across runs while the row is unchanged
+	Source     string
+	SourceRole string // what kind of system the source is (schema.SourceRoles): survivorship keys on it
+	Loc        string
+	Role       string // the person's part in the row: resident, mother, father, householder
+	Hash       uint64 // of everything below: a changed hash means the record must be resolved again
 
 	IDRaw     string
 	ID        standardize.ID
@@ -42,9 +43,10 @@ type Record struct {
 	Fields map[string]string
 }
 
-// Source says how to read one source's raw table: its mapping, from config.
+// Source says how to read one source's raw table: its role and mapping, from config.
 type Source struct {
 	Name    string
+	Role    string // schema.SourceRoles
 	Mapping schema.Mapping
 }
 
@@ -216,6 +218,7 @@ func extractSource(ctx context.Context, db *sql.DB, s Source) ([]Record, error) 
 			for i := w; i < len(parts); i += workers {
 				p := &parts[i]
 				out[i] = build(s.Name, p.ident, p.loc, p.role, p.f, p.numeric, addrs)
+				out[i].SourceRole = s.Role
 			}
 		}(w)
 	}
