@@ -39,9 +39,26 @@ type Record struct {
 	Phones    []string
 	AddrRaw   string
 	Addr      standardize.Address
+	// Group ties together the records of one family or household as its source tells it (a
+	// relief family_id, a 户号, the row of a birth registration naming child and parents), so
+	// that a record without an ID can be matched through its relatives; "" when the source says
+	// nothing. Relation is the person's place in the group, normalized (RelHead, RelSpouse, …).
+	Group    string
+	Relation string
 	// Fields keeps every mapped value as the source wrote it, by canonical field, for survivorship.
 	Fields map[string]string
 }
+
+// Normalized relations within a Group.
+const (
+	RelHead       = "head" // 户主 / the resident of a birth registration
+	RelSpouse     = "spouse"
+	RelChild      = "child"
+	RelParent     = "parent" // of the head; also a birth registration's mother and father
+	RelGrandchild = "grandchild"
+	RelSibling    = "sibling"
+	RelOther      = "other"
+)
 
 // Source says how to read one source's raw table: its role and mapping, from config.
 type Source struct {
