@@ -186,6 +186,26 @@ func printEval(out io.Writer, r *evaltruth.Report) {
 	fmt.Fprintf(out, "%-22s %10.4f %10.4f %22.4f\n", "exact-ID join baseline", r.Baseline.Precision, r.Baseline.Recall, r.Baseline.RecallHard)
 	fmt.Fprintf(out, "merges of two different valid IDs: %d\n", r.ValidIDMerges)
 	fmt.Fprintf(out, "households reconstructed exactly: %d of %d (%.2f%%)\n", r.HouseholdsExact, r.Households, 100*float64(r.HouseholdsExact)/float64(max(1, r.Households)))
+	q := r.Review
+	fmt.Fprintf(out, "review queue: %d pairs (%.1f per 1 000 records), %.1f%% of them one true person\n", q.Pairs, q.PerThousand, 100*q.TrueShare)
+	if q.Calibrated.Pairs > 0 {
+		verdict := "within"
+		if !q.CalibrationOK {
+			verdict = "NOT within"
+		}
+		fmt.Fprintf(out, "calibration over [0.05, 0.5]: %d pairs, mean predicted %.3f, observed %.3f (%s a factor of 2)\n",
+			q.Calibrated.Pairs, q.Calibrated.MeanP, q.Calibrated.Observed, verdict)
+		for _, b := range q.Bands {
+			if b.Pairs == 0 {
+				continue
+			}
+			band := fmt.Sprintf("[%.2f, %.2f)", b.Lo, min(b.Hi, 0.5))
+			if b.Lo < 0 {
+				band = "outside [0.05, 0.5]"
+			}
+			fmt.Fprintf(out, "  %-20s %6d pairs  mean p %.3f  observed %.3f\n", band, b.Pairs, b.MeanP, b.Observed)
+		}
+	}
 }
 
 func init() {

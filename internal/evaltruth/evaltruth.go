@@ -27,6 +27,28 @@ type Report struct {
 	Hub, Baseline                   Scores
 	ValidIDMerges                   int
 	Households, HouseholdsExact     int
+	Review                          Review
+}
+
+// Review measures the review queue against the truth: its size, the share of its pairs that
+// are the same person, and — per probability band — whether the model's probabilities mean what
+// they say (observed match rate against the mean predicted probability).
+type Review struct {
+	Pairs         int
+	PerThousand   float64 // pairs per 1 000 records
+	TrueShare     float64 // share of queued pairs that are one true person
+	Bands         []Band  // [0.05, 0.1), [0.1, 0.2), [0.2, 0.35), [0.35, 0.5] and the rest
+	Calibrated    Band    // all pairs scored in [0.05, 0.5]
+	WithoutTruth  int     // pairs with a record the truth does not know
+	CalibrationOK bool    // observed rate within a factor of 2 of the mean prediction in [0.05, 0.5]
+}
+
+// Band is one probability range of the queue.
+type Band struct {
+	Lo, Hi   float64
+	Pairs    int
+	MeanP    float64
+	Observed float64 // share of the band's pairs that are one true person
 }
 
 type item struct {
@@ -49,6 +71,7 @@ func Evaluate(ctx context.Context, db *sql.DB, dir string) (*Report, error) {
 	defer rows.Close()
 	rep := &Report{}
 	var items []item
+	truthOf := map[string]string{} // record key → true person
 	for rows.Next() {
 		var loc, role, key, idRaw, class, std, person string
 		if err := rows.Scan(&loc, &role, &key, &idRaw, &class, &std, &person); err != nil {
@@ -59,6 +82,7 @@ func Evaluate(ctx context.Context, db *sql.DB, dir string) (*Report, error) {
 		if t == "" {
 			continue
 		}
+		truthOf[key] = t
 		it := item{truth: t, pred: person, base: strings.TrimSpace(idRaw)}
 		if it.base == "" {
 			it.base = "\x00" + key // no ID: a record of its own
@@ -97,7 +121,85 @@ func Evaluate(ctx context.Context, db *sql.DB, dir string) (*Report, error) {
 	if err := households(ctx, db, dir, items, rep); err != nil {
 		return nil, err
 	}
+	if err := review(ctx, db, truthOf, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// review scores resolve.review against the truth.
+func review(ctx context.Context, db *sql.DB, truthOf map[string]string, rep *Report) error {
+	rows, err := db.QueryContext(ctx, `SELECT record_a, record_b, probability FROM resolve.review`)
+	if err != nil {
+		return fmt.Errorf("resolve.review: %w", err)
+	}
+	defer rows.Close()
+	edges := []float64{0.05, 0.1, 0.2, 0.35, 0.5000001}
+	bands := make([]Band, len(edges)) // the last: outside [0.05, 0.5]
+	for i := 0; i+1 < len(edges); i++ {
+		bands[i].Lo, bands[i].Hi = edges[i], edges[i+1]
+	}
+	bands[len(bands)-1].Lo, bands[len(bands)-1].Hi = -1, -1
+	var cal Band
+	cal.Lo, cal.Hi = 0.05, 0.5
+	same := 0
+	add := func(b *Band, p float64, match bool) {
+		b.Pairs++
+		b.MeanP += p
+		if match {
+			b.Observed++
+		}
+	}
+	for rows.Next() {
+		var a, b string
+		var p float64
+		if err := rows.Scan(&a, &b, &p); err != nil {
+			return err
+		}
+		rep.Review.Pairs++
+		ta, tb := truthOf[a], truthOf[b]
+		if ta == "" || tb == "" {
+			rep.Review.WithoutTruth++
+			continue
+		}
+		match := ta == tb
+		if match {
+			same++
+		}
+		bi := len(bands) - 1
+		for i := 0; i+1 < len(edges); i++ {
+			if p >= edges[i] && p < edges[i+1] {
+				bi = i
+			}
+		}
+		add(&bands[bi], p, match)
+		if bi < len(bands)-1 {
+			add(&cal, p, match)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	finish := func(b *Band) {
+		if b.Pairs > 0 {
+			b.MeanP /= float64(b.Pairs)
+			b.Observed /= float64(b.Pairs)
+		}
+	}
+	for i := range bands {
+		finish(&bands[i])
+	}
+	finish(&cal)
+	r := &rep.Review
+	r.Bands, r.Calibrated = bands, cal
+	if rep.Records > 0 {
+		r.PerThousand = 1000 * float64(r.Pairs) / float64(rep.Records)
+	}
+	if n := r.Pairs - r.WithoutTruth; n > 0 {
+		r.TrueShare = float64(same) / float64(n)
+	}
+	r.CalibrationOK = cal.Pairs > 0 && cal.Observed <= 2*cal.MeanP && cal.Observed >= cal.MeanP/2
+	return nil
 }
 
 func c2(n int64) int64 { return n * (n - 1) / 2 }
