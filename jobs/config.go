@@ -19,6 +19,7 @@ import (
 
 	"communityhub/connectors"
 	_ "communityhub/connectors/all" // every source kind
+	"communityhub/pipeline/golden"
 	"communityhub/pipeline/land"
 	"communityhub/schema"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	// Schedule is the default cron schedule (5 fields) of every source.
 	Schedule string         `toml:"schedule"`
 	Sources  []SourceConfig `toml:"source"`
+	// Survivorship is a survivorship rules file (pipeline/golden's survivorship.toml format),
+	// relative to Dir; "" = the built-in rules. It is loaded and checked with the config.
+	Survivorship string `toml:"survivorship"`
+
+	survivorship *golden.Rules
 }
 
 // Limits are error thresholds as written in the config; see land.Limits.
@@ -131,6 +137,17 @@ func (c *Config) validate() error {
 	}
 	if c.Schedule == "" {
 		c.Schedule = "0 2 * * *"
+	}
+	if c.Survivorship != "" {
+		path := c.Survivorship
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(c.Dir, path)
+		}
+		r, err := golden.LoadRules(path)
+		if err != nil {
+			return fmt.Errorf("survivorship: %w", err)
+		}
+		c.survivorship = r
 	}
 	def := land.Limits{MaxCount: 0, MaxRatio: 0.05, MinRows: 100}
 	apply(&def, c.Errors)
@@ -258,6 +275,18 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// survivorshipRules are the rules a reconcile chooses golden fields by: override when given,
+// else the config's survivorship file, else the built-in rules.
+func (c *Config) survivorshipRules(override *golden.Rules) (*golden.Rules, error) {
+	switch {
+	case override != nil:
+		return override, nil
+	case c.survivorship != nil:
+		return c.survivorship, nil
+	}
+	return golden.DefaultRules()
 }
 
 // DatabasePath is the DuckDB file's path.

@@ -21,6 +21,9 @@ type ReconcileOptions struct {
 	Full  bool           // re-resolve every record and re-estimate the model (else only new or changed records)
 	Model *resolve.Model // nil: the built-in model
 	Force bool           // run even when nothing changed (an incremental run, unless the model changed)
+	// Survivorship chooses the golden fields; nil: the config's survivorship file, else the
+	// built-in rules (golden.DefaultRules).
+	Survivorship *golden.Rules
 }
 
 // ReconcileResult sums up a reconciliation.
@@ -57,7 +60,11 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 			srcs = append(srcs, records.Source{Name: s.Name, Role: s.Role, Mapping: s.MappingRefs()})
 		}
 	}
-	fp, err := fingerprints(m, srcs)
+	rules, err := cfg.survivorshipRules(opts.Survivorship)
+	if err != nil {
+		return ReconcileResult{}, fmt.Errorf("survivorship: %w", err)
+	}
+	fp, err := fingerprints(m, srcs, rules)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
@@ -108,7 +115,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 		return ReconcileResult{}, err
 	}
 	run := st.LastRun + 1
-	persons := golden.Build(recs, res.Person)
+	persons := golden.Build(recs, res.Person, rules)
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
 		if err := resolve.Save(ctx, conn, run, m, recs, res, st, fp); err != nil {
 			return fmt.Errorf("resolve save: %w", err)
@@ -128,8 +135,9 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds(), Reason: reason}, nil
 }
 
-// fingerprints hash the model and the enabled sources with their mappings.
-func fingerprints(m *resolve.Model, srcs []records.Source) (resolve.Fingerprints, error) {
+// fingerprints hash the model, and the enabled sources with their mappings together with the
+// survivorship rules (a change there rebuilds the golden records).
+func fingerprints(m *resolve.Model, srcs []records.Source, rules *golden.Rules) (resolve.Fingerprints, error) {
 	mj, err := json.Marshal(m)
 	if err != nil {
 		return resolve.Fingerprints{}, fmt.Errorf("model fingerprint: %w", err)
@@ -148,7 +156,10 @@ func fingerprints(m *resolve.Model, srcs []records.Source) (resolve.Fingerprints
 		ss = append(ss, x)
 	}
 	sort.Slice(ss, func(i, j int) bool { return ss[i].Name < ss[j].Name })
-	sj, err := json.Marshal(ss)
+	sj, err := json.Marshal(struct {
+		Sources      any
+		Survivorship any
+	}{ss, rules.Fields})
 	if err != nil {
 		return resolve.Fingerprints{}, fmt.Errorf("sources fingerprint: %w", err)
 	}
