@@ -80,7 +80,7 @@ func TestExplain(t *testing.T) {
 	if err := explain(context.Background(), db.SQL(), loc, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"person " + person, "authority:hj_person", "records:", "links", "name=", "birth="} {
+	for _, want := range []string{"person " + person, "authority:hukou", "records:", "links", "name=", "birth="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("explain %s lacks %q:\n%s", loc, want, out.String())
 		}

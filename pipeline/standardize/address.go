@@ -7,7 +7,7 @@ import (
 
 // Address is a parsed Chinese street address down to the room.
 type Address struct {
-	Road     string   // 梦都大街 (a road: ends with 路, 街, 大街, 道, 大道, 巷, 弄, 里, 段, 胡同, 东街/西街…)
+	Road     string   // 梦都大街 (a road: ends with 路, 街, 大街, 道, 大道, 巷, 弄, 里, 段, 胡同, 东街/西街…; or a bare place name with a house number: 吉兆营)
 	Number   string   // house number on the road: "18" ("18-1" for 18-1号); for an estate without road, a 号院 number
 	Estate   string   // a named compound (小区/花园/苑/新村/公寓/家园/城 …, with its phase: 金陵小区2期) if written instead of or besides a road number
 	Building string   // "3"
@@ -98,6 +98,11 @@ func (a Address) String() string {
 //     (501室, or a trailing 3–4 digit number);
 //   - dash forms: 18-3-2-501 (number, building, unit, room), 18-3-501 (number, building, room),
 //     3幢2-501 (unit-room after the building);
+//   - a name with neither road nor estate suffix is a road when a house number with 号 or the
+//     four-part dash form follows it directly (吉兆营92号18栋…, 吉兆营92-18-4-502), else an
+//     estate when numbers follow (东方明珠A3栋: building A3); an estate followed by the
+//     four-part dash form takes its first part as its number, as 七家湾33号7栋… does
+//     (七家湾33-7-3-1104);
 //   - Chinese numerals 一…九十 before a marker (二单元 → 2); leading zeros are stripped.
 //
 // Text it cannot place goes to Rest. It never panics.
@@ -672,8 +677,11 @@ func addrParse(t string, toks []addrTok) (Address, bool) {
 	if !ok {
 		return Address{}, false
 	}
-	st := &addrState{hasRoad: road != "", est: est, estByNum: byNum}
 	items := addrItems(toks)
+	if road == "" && byNum && addrBareRoad(est, items) {
+		road, est, byNum = est, "", false
+	}
+	st := &addrState{hasRoad: road != "", est: est, estByNum: byNum}
 	for i, it := range items {
 		if it.seg == nil {
 			st.text(it.text, addrFollowed(items[i+1:]))
@@ -728,6 +736,24 @@ func addrParse(t string, toks []addrTok) (Address, bool) {
 		a.Flags = append(a.Flags, AddrNoRoomSuffix)
 	}
 	return a, true
+}
+
+// addrBareRoad decides that a name with neither a road nor an estate suffix (吉兆营, 石鼓营,
+// 新街口 — old place names on door plates) is a road, from the numbers right after it: a house
+// number with 号 (吉兆营92号…) or the full dash form number-building-unit-room (吉兆营92-18-4-502).
+// A zone (…区, …院) stays an estate; so do the shorter dash forms, which read as
+// building-unit-room there (5-1-302).
+func addrBareRoad(name string, items []addrItem) bool {
+	if strings.HasSuffix(name, "区") || strings.HasSuffix(name, "院") || len(items) == 0 || items[0].seg == nil {
+		return false
+	}
+	return items[0].seg.mark == amHao || addrFullDash(items[0].seg)
+}
+
+// addrFullDash reports the four-part dash form number-building-unit-room (92-18-4-502, with or
+// without 室).
+func addrFullDash(s *addrSeg) bool {
+	return len(s.vals) == 4 && (s.mark == amNone || s.mark == amRoom)
 }
 
 func (st *addrState) dropEstate() {
@@ -789,9 +815,11 @@ func (st *addrState) text(t string, followed bool) {
 
 func (st *addrState) segment(s, next *addrSeg, last bool) {
 	k := len(s.vals)
+	// An estate has no road number, unless it is written as one: 3号院, 60号19栋, or the full
+	// dash form 60-19-1-1103 (number, building, unit, room as on a road).
 	if !st.hasRoad && st.cursor == slotNum &&
-		!(s.mark == amNumber || s.mark == amHao && next != nil && next.mark == amBldg) {
-		st.cursor = slotBldg // an estate has no road number
+		!(s.mark == amNumber || s.mark == amHao && next != nil && next.mark == amBldg || addrFullDash(s)) {
+		st.cursor = slotBldg
 	}
 	target := -1
 	switch s.mark {

@@ -119,6 +119,21 @@ func TestParseAddressFields(t *testing.T) {
 			rest: "出租", key: "梦都大街|18|3|2|501"},
 		{in: "中山市场路5号", road: "中山市场路", number: "5", key: "中山市场路|5|||"},
 		{in: "建邺区老城区路5号", road: "老城区路", number: "5", key: "老城区路|5|||", flags: []string{AddrPrefixDropped}},
+		// Roads without a 路/街/巷 suffix (old place names on door plates).
+		{in: "吉兆营92-18-4-502", road: "吉兆营", number: "92", building: "18", unit: "4", room: "502", key: "吉兆营|92|18|4|502",
+			flags: []string{AddrDashForm, AddrNoRoomSuffix}},
+		{in: "兴隆街道吉兆营92-18-4-502室", road: "吉兆营", number: "92", building: "18", unit: "4", room: "502", key: "吉兆营|92|18|4|502",
+			flags: []string{AddrPrefixDropped, AddrDashForm}},
+		{in: "吉兆营92号18栋4单元502室", road: "吉兆营", number: "92", building: "18", unit: "4", room: "502", key: "吉兆营|92|18|4|502"},
+		{in: "吉兆营92号", road: "吉兆营", number: "92", key: "吉兆营|92|||"},
+		{in: "东方明珠A3栋", estate: "东方明珠", building: "A3", key: "东方明珠||A3||"},
+		{in: "梦都A区3号", estate: "梦都A区", building: "3", key: "梦都A区||3||"},
+		// An estate written like a road: its number first.
+		{in: "七家湾33-7-3-1104", estate: "七家湾", number: "33", building: "7", unit: "3", room: "1104", key: "七家湾|33|7|3|1104",
+			flags: []string{AddrDashForm, AddrNoRoomSuffix}},
+		{in: "七家湾33号7栋3单元1104室", estate: "七家湾", number: "33", building: "7", unit: "3", room: "1104", key: "七家湾|33|7|3|1104"},
+		{in: "梦都新村5-3-302", estate: "梦都新村", building: "5", unit: "3", room: "302", key: "梦都新村||5|3|302",
+			flags: []string{AddrDashForm, AddrNoRoomSuffix}},
 		{in: "不详", rest: "不详"},
 		{in: "", rest: ""},
 		{in: "无固定住所", rest: "无固定住所"},
@@ -138,6 +153,23 @@ func TestParseAddressFields(t *testing.T) {
 		}
 		if !slices.Equal(a.Flags, c.flags) {
 			t.Errorf("ParseAddress(%q).Flags = %q; want %q", c.in, a.Flags, c.flags)
+		}
+	}
+}
+
+// A flat on a road without suffix, and on an estate written like a road, is one key however
+// it is written (the simulator's address styles).
+func TestParseAddressBareRoadSameFlat(t *testing.T) {
+	for name, want := range map[string]string{"吉兆营": "吉兆营|92|18|4|502", "南湖东": "南湖东|92|18|4|502", "七家湾": "七家湾|92|18|4|502"} {
+		for _, form := range []string{
+			"建邺区兴隆街道%s92号18栋4单元502室", "%s92号18幢4-502", "兴隆街道%s92-18-4-502", "南京市建邺区%s92号18号楼4单元502",
+			"%s92号18栋4单元502", "江苏省南京市建邺区兴隆街道%s92号18栋4单元502室", "%s９２－１８－４－５０２",
+		} {
+			in := strings.Replace(form, "%s", name, 1)
+			if got := ParseAddress(in).Key(); got != want {
+				t.Errorf("ParseAddress(%q).Key() = %q; want %q", in, got, want)
+			}
+			checkAddress(t, in)
 		}
 	}
 }
@@ -224,7 +256,7 @@ func addrSeeds() []string {
 	return append(slices.Clone(sameFlat),
 		"金陵小区5栋1单元302", "江东中路100号", "不详", "", "无固定住所", "梦都大街18号金陵小区2期3栋", "梦都大街18号,楼外楼3栋",
 		"梦都大街金陵一号花园18号3栋", "锦绣5层", "梦都大街锦绣18号", "东方明珠18号", "东方明珠A3栋", "金陵小区A,3栋",
-		"梦都大街18号3楼", "\xff\xfe梦都大街", "梦都大街|18号|3栋", "兴隆社区3栋2单元501", "3栋梦都大街", "梦都大街十八号", "A!#00", "A!号000")
+		"梦都大街18号3楼", "吉兆营92-18-4-502", "七家湾33-7-3-1104", "吉兆营92号", "\xff\xfe梦都大街", "梦都大街|18号|3栋", "兴隆社区3栋2单元501", "3栋梦都大街", "梦都大街十八号", "A!#00", "A!号000")
 }
 
 func FuzzParseAddress(f *testing.F) {

@@ -12,9 +12,12 @@ import (
 
 // Name is a standardized personal name.
 type Name struct {
-	// Std is the name in NFKC with all white space removed, every middle-dot variant (and "."
-	// between Han characters) unified to "·" (U+00B7), runs of dots collapsed and dots at the
-	// ends dropped, and traditional characters mapped to simplified ones.
+	// Std is the name in NFKC with white space removed — except that a run of white space
+	// between two letters or digits that are not Han (Latin, Cyrillic …) becomes one ASCII
+	// space, so that "Elizabeth  Wright" keeps its word boundary while "王 伟" becomes "王伟" —,
+	// every middle-dot variant (and "." between Han characters) unified to "·" (U+00B7), runs of
+	// dots collapsed and dots at the ends dropped, and traditional characters mapped to
+	// simplified ones.
 	Std string
 	// NoDot is Std without "·" (阿卜杜·热合曼 → 阿卜杜热合曼), for comparing dotted names
 	// written with and without the dot.
@@ -26,10 +29,11 @@ type Name struct {
 	// character is just NoDot lower-cased.
 	Pinyin string
 	// Surname is the family name of a Han name: a compound surname (欧阳, 司马, 诸葛 …) when the
-	// name has at least three characters and starts with one, else the first character. It
-	// is empty for dotted names (the dot parts of a transcribed name are not surname and given
-	// name in the Chinese sense), for names not starting with a Han character, and for empty
-	// names.
+	// name has at least three characters and starts with one, else the first character. A
+	// dotted name is split the same way as its NoDot (买买提·吐尔逊 → 买, 买提吐尔逊): its dot parts
+	// are not surname and given name in the Chinese sense, but written with or without the dot
+	// the name must give the same Surname and Given, which blocking and comparisons key on. It
+	// is empty for names not starting with a Han character and for empty names.
 	Surname string
 	// Given is NoDot after Surname; empty whenever Surname is.
 	Given string
@@ -42,7 +46,7 @@ type Name struct {
 const (
 	NameTraditional = "traditional" // traditional characters were mapped to simplified ones
 	NameDotVariant  = "dot_variant" // a middle-dot variant other than U+00B7 (or "." between Han) was unified
-	NameSpaces      = "spaces"      // white space (or a zero-width space) was removed
+	NameSpaces      = "spaces"      // white space (or a zero-width space) was removed, or a run of it (or a non-ASCII space) between words made one ASCII space
 	NameFullwidth   = "fullwidth"   // full-width ASCII forms (Ａ, １ …) were folded
 	NameNonHan      = "non_han"     // NoDot has characters that are not Han
 )
@@ -84,6 +88,48 @@ func nameIsSpace(r rune) bool {
 
 func nameIsHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
+// nameIsWord reports whether r is a letter or digit of a script written with spaces between
+// words: not Han.
+func nameIsWord(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsNumber(r)) && !nameIsHan(r)
+}
+
+// nameSettleSpaces turns each run of ASCII spaces in s into one space when it stands between two
+// nameIsWord runes (Elizabeth Wright) and removes it otherwise (王 伟, a space before a
+// combining mark or a dot, at the ends). It reports whether anything but a single kept space
+// changed.
+func nameSettleSpaces(s string) (string, bool) {
+	if !strings.ContainsRune(s, ' ') {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	changed := false
+	var prev rune = -1 // the last rune written
+	for i := 0; i < len(s); {
+		if s[i] != ' ' {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			b.WriteString(s[i : i+n])
+			prev = r
+			i += n
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		next, _ := utf8.DecodeRuneInString(s[j:])
+		if j < len(s) && prev >= 0 && nameIsWord(prev) && nameIsWord(next) {
+			b.WriteByte(' ')
+			changed = changed || j-i > 1
+		} else {
+			changed = true
+		}
+		i = j
+	}
+	return b.String(), changed
+}
+
 // ParseName standardizes a personal name; see Name for what each field holds.
 func ParseName(raw string) Name {
 	var dotVariant, spaces, fullwidth bool
@@ -101,29 +147,37 @@ func ParseName(raw string) Name {
 			}
 			return nameDot
 		case nameIsSpace(r):
-			spaces = true
-			return -1
+			if r != ' ' {
+				spaces = true
+			}
+			return ' '
 		case r >= 0xFF01 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
 			fullwidth = true
 		}
 		return r
 	}, s)
 
-	// NFKC, then drop the white space it may produce (¨ → " ̈"), until nothing changes:
-	// removing a space can bring a combining mark next to a base it composes with.
+	// NFKC, then settle the white space (that it may produce too: ¨ → " ̈"), until nothing
+	// changes: removing a space can bring a combining mark next to a base it composes with.
 	for range 8 {
 		t := norm.NFKC.String(s)
 		t = strings.Map(func(r rune) rune {
 			switch {
 			case nameIsSpace(r):
-				spaces = true
-				return -1
+				if r != ' ' {
+					spaces = true
+				}
+				return ' '
 			case nameIsDotVariant(r) && r != nameDot: // from NFKC (･ → ・)
 				dotVariant = true
 				return nameDot
 			}
 			return r
 		}, t)
+		var changed bool
+		if t, changed = nameSettleSpaces(t); changed {
+			spaces = true
+		}
 		if t == s {
 			break
 		}
@@ -155,7 +209,6 @@ func ParseName(raw string) Name {
 	}
 
 	n := Name{Std: s, NoDot: strings.ReplaceAll(s, string(nameDot), "")}
-	dotted := n.NoDot != n.Std
 	hasHan, nonHan := false, false
 	for _, r := range n.NoDot {
 		if nameIsHan(r) {
@@ -165,7 +218,7 @@ func ParseName(raw string) Name {
 		}
 	}
 
-	if first, _ := utf8.DecodeRuneInString(n.NoDot); !dotted && nameIsHan(first) {
+	if first, _ := utf8.DecodeRuneInString(n.NoDot); nameIsHan(first) {
 		n.Surname = nameSurname(n.NoDot)
 		n.Given = n.NoDot[len(n.Surname):]
 	}

@@ -52,8 +52,9 @@ func TestParseNameDots(t *testing.T) {
 		if n.Std != "阿卜杜·热合曼" || n.NoDot != "阿卜杜热合曼" {
 			t.Errorf("ParseName(%q) Std, NoDot = %q, %q", raw, n.Std, n.NoDot)
 		}
-		if n.Surname != "" || n.Given != "" {
-			t.Errorf("ParseName(%q) Surname, Given = %q, %q; want empty for a dotted name", raw, n.Surname, n.Given)
+		// Split like the undotted form, so that both get the same surname keys.
+		if n.Surname != "阿" || n.Given != "卜杜热合曼" {
+			t.Errorf("ParseName(%q) Surname, Given = %q, %q; want 阿, 卜杜热合曼 (as undotted)", raw, n.Surname, n.Given)
 		}
 		// 卜 is go-pinyin's default reading "bo": given names keep the default.
 		if n.Pinyin != "a bo du re he man" {
@@ -65,12 +66,62 @@ func TestParseNameDots(t *testing.T) {
 		}
 	}
 	n := ParseName("阿卜杜热合曼")
-	if n.Std != "阿卜杜热合曼" || n.NoDot != "阿卜杜热合曼" {
-		t.Errorf("undotted: Std, NoDot = %q, %q", n.Std, n.NoDot)
+	if n.Std != "阿卜杜热合曼" || n.NoDot != "阿卜杜热合曼" || n.Surname != "阿" || n.Given != "卜杜热合曼" || n.Pinyin != "a bo du re he man" {
+		t.Errorf("undotted: %+v", n)
 	}
 	// "." between Latin letters is kept.
 	if n := ParseName("J.K.Rowling"); n.Std != "J.K.Rowling" || n.Pinyin != "j.k.rowling" {
 		t.Errorf("ParseName(J.K.Rowling) = %q %q", n.Std, n.Pinyin)
+	}
+}
+
+// Dotted minority names, whatever the dot, get a name key, pinyin and surname keys — the same
+// as the undotted spelling's.
+func TestParseNameDottedMinority(t *testing.T) {
+	undotted := ParseName("买买提吐尔逊")
+	for _, raw := range []string{"买买提·吐尔逊", "买买提•吐尔逊", "买买提.吐尔逊", "买买提．吐尔逊", "买买提 · 吐尔逊", "買買提·吐爾遜"} {
+		n := ParseName(raw)
+		if n.Std != "买买提·吐尔逊" || n.NoDot != "买买提吐尔逊" {
+			t.Errorf("ParseName(%q) Std, NoDot = %q, %q", raw, n.Std, n.NoDot)
+		}
+		if n.Pinyin != "mai mai ti tu er xun" || n.Surname != "买" || n.Given != "买提吐尔逊" {
+			t.Errorf("ParseName(%q) = pinyin %q surname %q given %q", raw, n.Pinyin, n.Surname, n.Given)
+		}
+		if n.Pinyin != undotted.Pinyin || n.Surname != undotted.Surname || n.Given != undotted.Given {
+			t.Errorf("ParseName(%q) = %+v, differs from undotted %+v", raw, n, undotted)
+		}
+	}
+}
+
+// Latin-script names keep one space between words; Han names lose every space.
+func TestParseNameWordBoundaries(t *testing.T) {
+	cases := []struct {
+		raw, std, pinyin string
+		spacesFlag       bool
+	}{
+		{"Elizabeth Wright", "Elizabeth Wright", "elizabeth wright", false},
+		{"Elizabeth  Wright", "Elizabeth Wright", "elizabeth wright", true},
+		{" Elizabeth\tWright ", "Elizabeth Wright", "elizabeth wright", true},
+		{"Elizabeth\u3000Wright", "Elizabeth Wright", "elizabeth wright", true},
+		{"Mary Ann van der Berg", "Mary Ann van der Berg", "mary ann van der berg", false},
+		{"Иван Петров", "Иван Петров", "иван петров", false},
+		{"Louis 14", "Louis 14", "louis 14", false},
+		{"王 伟", "王伟", "wang wei", true},
+		{"王  伟", "王伟", "wang wei", true},
+		{"Wang 伟", "Wang伟", "wang wei", true},
+		{"J. K. Rowling", "J.K.Rowling", "j.k.rowling", true},
+	}
+	for _, c := range cases {
+		n := ParseName(c.raw)
+		if n.Std != c.std || n.Pinyin != c.pinyin {
+			t.Errorf("ParseName(%q) = Std %q Pinyin %q; want %q %q", c.raw, n.Std, n.Pinyin, c.std, c.pinyin)
+		}
+		if got := slices.Contains(n.Flags, NameSpaces); got != c.spacesFlag {
+			t.Errorf("ParseName(%q).Flags = %v; spaces flag want %v", c.raw, n.Flags, c.spacesFlag)
+		}
+		if again := ParseName(n.Std); again.Std != n.Std || slices.Contains(again.Flags, NameSpaces) {
+			t.Errorf("ParseName(%q) = %q is not stable: %+v", c.raw, n.Std, again)
+		}
 	}
 }
 
@@ -122,7 +173,7 @@ func TestParseNameSurnames(t *testing.T) {
 
 func TestParseNameFullwidthAndNonHan(t *testing.T) {
 	n := ParseName("ＺＨＡＮＧ　Ｗｅｉ")
-	if n.Std != "ZHANGWei" || n.Pinyin != "zhangwei" {
+	if n.Std != "ZHANG Wei" || n.Pinyin != "zhang wei" {
 		t.Errorf("Std, Pinyin = %q, %q", n.Std, n.Pinyin)
 	}
 	if n.Surname != "" || n.Given != "" {
@@ -254,7 +305,7 @@ func TestJaroWinkler(t *testing.T) {
 func FuzzParseName(f *testing.F) {
 	for _, s := range []string{
 		"張偉", "张  三", "阿卜杜•热合曼", "阿卜杜．热合曼", "阿卜杜﹒热合曼", "欧阳娜娜", "ＺＨＡＮＧ　Ｗｅｉ",
-		"J.K.Rowling", "·.张", "e \u0301", "a\u00a8\u0301", "\uF9A8狐冲", "\xff\xfe", "张.·三", "",
+		"J.K.Rowling", "Elizabeth  Wright", "王 伟", "买买提•吐尔逊", "Ab \u00a8 c", "·.张", "e \u0301", "a\u00a8\u0301", "\uF9A8狐冲", "\xff\xfe", "张.·三", "",
 	} {
 		f.Add(s)
 	}
@@ -265,8 +316,11 @@ func FuzzParseName(f *testing.F) {
 				t.Fatalf("ParseName(%q): invalid UTF-8 %q", raw, s)
 			}
 		}
-		if strings.IndexFunc(n.Std, nameIsSpace) >= 0 {
-			t.Fatalf("ParseName(%q).Std = %q has white space", raw, n.Std)
+		rs := []rune(n.Std)
+		for i, r := range rs {
+			if nameIsSpace(r) && (r != ' ' || i == 0 || i == len(rs)-1 || !nameIsWord(rs[i-1]) || !nameIsWord(rs[i+1])) {
+				t.Fatalf("ParseName(%q).Std = %q has white space other than single spaces between words", raw, n.Std)
+			}
 		}
 		if strings.ContainsRune(n.NoDot, '·') {
 			t.Fatalf("ParseName(%q).NoDot = %q has a dot", raw, n.NoDot)
