@@ -34,6 +34,8 @@ type ReconcileResult struct {
 	Persons int
 	Seconds float64
 	Reason  string // why a full run was chosen, or why nothing was done
+	// Extracted are the records stage's figures per source (also in resolve.counts).
+	Extracted []records.SourceStats
 }
 
 // Reconcile turns the current raw rows into person records, resolves them into persons (with
@@ -95,7 +97,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 			reason = "the sources or their mappings changed"
 		}
 	}
-	recs, err := records.Extract(ctx, db.SQL(), srcs)
+	recs, extracted, err := records.ExtractWithStats(ctx, db.SQL(), srcs)
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("records: %w", err)
 	}
@@ -123,6 +125,9 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 		if err := golden.Save(ctx, conn, persons); err != nil {
 			return fmt.Errorf("golden: %w", err)
 		}
+		if err := store.WriteCounts(conn, run, recordCounts(extracted)); err != nil {
+			return fmt.Errorf("resolve.counts: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -132,7 +137,38 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	for _, e := range res.Events {
 		ev[e.Kind]++
 	}
-	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds(), Reason: reason}, nil
+	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds(), Reason: reason,
+		Extracted: extracted}, nil
+}
+
+// recordCounts are the records stage's figures for resolve.counts, per source.
+func recordCounts(stats []records.SourceStats) []store.Count {
+	var out []store.Count
+	for _, s := range stats {
+		add := func(item string, n int) {
+			out = append(out, store.Count{Stage: "records", Source: s.Source, Item: item, N: int64(n)})
+		}
+		if !s.Landed {
+			add("never_landed", 1)
+			continue
+		}
+		add("rows", s.Rows)
+		add("records", s.Records)
+		add("rows_without_record", s.RowsWithoutRecord)
+		reasons := make([]string, 0, len(s.Skipped))
+		for r := range s.Skipped {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			add("skipped:"+r, s.Skipped[r])
+		}
+		add("merged_into_householder", s.MergedIntoHouseholder)
+		add("no_name", s.NoName)
+		add("birth_unusable", s.BirthUnusable)
+		add("grouped", s.Grouped)
+	}
+	return out
 }
 
 // fingerprints hash the model, and the enabled sources with their mappings together with the

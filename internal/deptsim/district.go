@@ -102,7 +102,7 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	pop := Generate(opts.Seed, opts.Residents, opts.AsOf)
+	pop := GenerateWith(opts.Seed, opts.Residents, opts.AsOf, opts.Quirks[PopulationQuirks])
 	if err := writePopulationTruth(opts.Dir, pop); err != nil {
 		return nil, err
 	}
@@ -132,7 +132,8 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &Result{Manifest: Manifest{Seed: opts.Seed, Residents: len(pop.People), AsOf: opts.AsOf.Format(fmtISO), Street: district + streetName, Tokens: DemoTokens}}
+	res := &Result{Manifest: Manifest{Seed: opts.Seed, Residents: len(pop.People), AsOf: opts.AsOf.Format(fmtISO), Street: district + streetName, Tokens: DemoTokens},
+		Stats: append([]QuirkStat(nil), pop.Stats...)}
 	for _, c := range pop.Communities {
 		res.Manifest.Communities = append(res.Manifest.Communities, ManifestComm{c.Code, c.Name, c.Grids})
 	}
@@ -267,6 +268,9 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 		}
 		os.MkdirAll(dir, 0o755)
 		err = writeJSON(filepath.Join(dir, file), tables[0], key)
+		if err == nil && s.Name == "floating" {
+			err = writeUpdated(filepath.Join(dir, file), tables[0])
+		}
 		m.Path = rel(filepath.Join(dir, file))
 	case "disabled", "party":
 		os.MkdirAll(dir, 0o755)
@@ -303,7 +307,9 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 		tables = rd.renderHealth()
 		var sheets []xlsxout.Sheet
 		for _, t := range tables {
-			sheets = append(sheets, xlsxSheet(t.Name, t, sheetSpec{}))
+			var spec sheetSpec
+			rd.sheetNote(t, &spec)
+			sheets = append(sheets, xlsxSheet(t.Name, t, spec))
 		}
 		path := filepath.Join(dir, "家庭医生签约_"+stamp+".xlsx")
 		m.Path = rel(path)
@@ -312,8 +318,10 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 		os.MkdirAll(dir, 0o755)
 		tables = rd.renderVeterans()
 		t := tables[0]
-		sh := xlsxSheet("退役军人", t, sheetSpec{Title: streetName + "退役军人信息采集表", Serial: true, Total: true,
-			Notes: []string{"注：1.身份证号请以文本格式填写；2.优抚类别按最新认定填写。", "填表人：王建平    审核人：李秀梅    填报日期：" + w.pop.AsOf.Format("2006年1月2日")}})
+		spec := sheetSpec{Title: streetName + "退役军人信息采集表", Serial: true, Total: true,
+			Notes: []string{"填表人：王建平    审核人：李秀梅    填报日期：" + w.pop.AsOf.Format("2006年1月2日")}}
+		rd.sheetNote(t, &spec)
+		sh := xlsxSheet("退役军人", t, spec)
 		path := filepath.Join(dir, "退役军人信息采集表.xlsx")
 		m.Path = rel(path)
 		err = writeXLSX(path, filepath.Base(path), tables, []xlsxout.Sheet{sh})
@@ -327,8 +335,9 @@ func (w *writer) system(ctx context.Context, s System) (sysResult, error) {
 			for k, t := range tables[i : i+2] {
 				rd.fileQuirks(t, LedgerBlank, LedgerSubtot)
 				_, title, _ := strings.Cut(t.Name, "/")
-				sh := xlsxSheet("Sheet1", t, sheetSpec{Title: comm + title, Serial: true, Total: true,
-					Notes: []string{"备注：本表由社区工作人员据实填写，每月更新。", "填表人：网格员    联系电话：025-86660000"}})
+				spec := sheetSpec{Title: comm + title, Serial: true, Total: true, Notes: []string{"填表人：网格员    联系电话：025-86660000"}}
+				rd.sheetNote(t, &spec)
+				sh := xlsxSheet("Sheet1", t, spec)
 				if k == 1 {
 					sh.Name = "走访记录"
 				}
@@ -397,7 +406,7 @@ func fmtDate(t time.Time) string {
 func writePopulationTruth(dir string, pop *Population) error {
 	err := writeCSVFile(filepath.Join(dir, "truth", "persons.csv"), []string{"person_id", "name", "sex", "birth", "id_no", "passport", "ethnicity",
 		"residence", "status", "status_date", "household_id", "relation", "community", "grid", "address", "phone", "old_phone", "moved_in", "prev_address",
-		"disability", "employment", "veteran", "volunteer", "party", "insured", "elder_care", "doctor", "lives_alone"}, func(emit func(...string)) {
+		"disability", "employment", "veteran", "volunteer", "party", "insured", "elder_care", "doctor", "lives_alone", "namesake"}, func(emit func(...string)) {
 		for i := range pop.People {
 			p := &pop.People[i]
 			h := &pop.Households[p.HH]
@@ -411,7 +420,7 @@ func writePopulationTruth(dir string, pop *Population) error {
 			emit(p.TID, p.Name, fmt.Sprint(p.Sex), fmtDate(p.Birth), p.IDNo, p.Passport, p.Ethnicity, p.Residence.Label(),
 				[...]string{"正常", "死亡", "迁出"}[p.Status], fmtDate(p.StatusDate), h.TID, p.Relation, pop.Communities[h.Comm].Name, h.Grid,
 				h.Addr.Canonical(), p.Phone, p.OldPhone, fmtDate(p.MovedIn), prev, dis, p.Employment, yn(p.Veteran), yn(p.Volunteer),
-				yn(p.Party), yn(p.Insured), yn(p.ElderCare), yn(p.Doctor), yn(pop.Alone(p)))
+				yn(p.Party), yn(p.Insured), yn(p.ElderCare), yn(p.Doctor), yn(pop.Alone(p)), p.Namesake)
 		}
 	})
 	if err != nil {

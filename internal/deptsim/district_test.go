@@ -2,6 +2,7 @@ package deptsim
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -145,7 +146,7 @@ func TestDeterministicBySeed(t *testing.T) {
 		}
 	}
 	for _, rel := range []string{"truth/persons.csv", "truth/records/grid.csv", "truth/records/health.csv", "truth/anomalies.csv",
-		"systems/02_floating/residents.json", "systems/11_party/党员报到.csv"} {
+		"systems/02_floating/residents.json", "systems/02_floating/residents.updated.json", "systems/11_party/党员报到.csv"} {
 		x, _ := os.ReadFile(filepath.Join(a, rel))
 		y, _ := os.ReadFile(filepath.Join(b, rel))
 		if len(x) == 0 || string(x) != string(y) {
@@ -183,19 +184,20 @@ func TestQuirkRates(t *testing.T) {
 	}
 	// The quirks the contract lists for each system must actually occur at 20 000 residents.
 	must := map[string][]Quirk{
-		"hj":         {IDLegacy15, AddrVariant},
-		"floating":   {IDLowerX, IDBadCheck, PhonePlus86, PhoneMulti, AddrVariant, StaleActive, Duplicate},
-		"relief":     {IDMissingChild, AddrVariant, StaleActive},
-		"elderly":    {IDLegacy15, PhoneRelative, PhoneLandline, AddrStale, StaleActive, Duplicate},
-		"disabled":   {IDLowerX, DateAltFormat, BadBytes, WrongColumns, StaleActive},
-		"employment": {DateAltFormat, DateYearMonth, DateImpossible, IDBadCheck, IDMissing},
-		"insurance":  {IDLegacy15, StaleActive, Duplicate},
-		"health":     {IDNumeric, DateSerial, DateAltFormat, IDMissingChild},
-		"veterans":   {IDNumeric, DateSerial, DateAltFormat},
-		"volunteers": {NameTrad, PhoneSep, Duplicate, StaleActive},
-		"party":      {DateImpossible, IDMissing, IDBadCheck, Duplicate},
-		"grid":       {IDBadCheck, IDMissing, IDFullWidth, IDSpaces, NameTrad, NameTypo, NameSpaces, AddrVariant, AddrFullWidth, Duplicate, DupWithoutID, WrongColumns},
-		"ledger":     {IDNumeric, DateSerial, LedgerBlank, LedgerSubtot, StaleActive},
+		"hj":             {IDLegacy15, AddrVariant},
+		"floating":       {IDLowerX, IDBadCheck, PhonePlus86, PhoneMulti, AddrVariant, StaleActive, Duplicate},
+		"relief":         {IDMissingChild, IDMissingKin, AddrVariant, StaleActive},
+		"elderly":        {IDLegacy15, PhoneRelative, PhoneLandline, AddrStale, StaleActive, Duplicate},
+		"disabled":       {IDLowerX, IDLegacy15, CertSpaces, DateAltFormat, BadBytes, WrongColumns, StaleActive},
+		"employment":     {DateAltFormat, DateYearMonth, DateImpossible, IDBadCheck, IDMissing},
+		"insurance":      {IDLegacy15, StaleActive, Duplicate},
+		"health":         {IDNumeric, DateSerial, DateAltFormat, IDMissingChild, IDMissingKin},
+		"veterans":       {IDNumeric, DateSerial, DateAltFormat, LedgerNote},
+		"volunteers":     {NameTrad, PhoneSep, Duplicate, StaleActive},
+		"party":          {DateImpossible, IDMissing, IDBadCheck, Duplicate},
+		"grid":           {IDBadCheck, IDMissing, IDFullWidth, IDSpaces, NameTrad, NameTypo, NameSpaces, AddrVariant, AddrFullWidth, AddrDash, Duplicate, DupWithoutID, WrongColumns, IDMissingNamesake},
+		"ledger":         {IDNumeric, DateSerial, LedgerBlank, LedgerSubtot, LedgerNote, StaleActive, AddrDash},
+		PopulationQuirks: {NameNamesake},
 	}
 	for sys, qs := range must {
 		for _, q := range qs {
@@ -254,6 +256,7 @@ func TestQuirkOverride(t *testing.T) {
 }
 
 var (
+	dashRe      = regexp.MustCompile(`^(\p{Han}+)\d+-\d+-\d+-\d+$`)
 	fullWidthRe = regexp.MustCompile(`[０-９]`)
 	ymRe        = regexp.MustCompile(`^\d{4}\.\d{2}$`)
 )
@@ -298,14 +301,21 @@ func TestReadBackQuirksAndTruth(t *testing.T) {
 			t.Errorf("%s: truth has %d records, manifest %d", s.Name, len(truth), s.Rows)
 		}
 		validIDs := 0
+		seen := map[string]int{}
 		for _, tr := range truth {
-			r, ok := rows[tr.Locator]
+			r, ok := rows[occurrence(seen, tr.Locator)]
 			if !ok {
 				t.Fatalf("%s: truth locator %s not found by the reader", s.Name, tr.Locator)
 			}
 			for _, cq := range tr.Quirks {
 				col, q, _ := strings.Cut(cq, ":")
 				quirkSeen[Quirk(q)]++
+				if Quirk(q) == LedgerNote {
+					if !noteBelow(rows, tr.Locator) {
+						t.Errorf("%s %s: quirk ledger_note, but no note row in a usual wording below the table", s.Name, tr.Locator)
+					}
+					continue
+				}
 				if msg := checkQuirk(Quirk(q), r, r.Cols[col], tr, nameOf, oldPhone); msg != "" {
 					t.Errorf("%s %s column %q: quirk %s not visible: %s (value %q)", s.Name, tr.Locator, col, q, msg, r.Cols[col].Text)
 				}
@@ -343,11 +353,31 @@ func TestReadBackQuirksAndTruth(t *testing.T) {
 	}
 	for _, q := range []Quirk{IDLowerX, IDFullWidth, IDSpaces, IDLegacy15, IDBadCheck, IDMissing, IDNumeric, NameTrad, NameDotVariant, NameSpaces,
 		NameTypo, DateAltFormat, DateYearMonth, DateImpossible, DateSerial, PhonePlus86, PhoneSep, PhoneMulti, PhoneLandline, PhoneStale,
-		AddrVariant, AddrFullWidth, AddrStale, BadBytes, WrongColumns} {
+		AddrVariant, AddrFullWidth, AddrStale, BadBytes, WrongColumns, IDMissingKin, IDMissingNamesake, CertSpaces, AddrDash, LedgerNote} {
 		if quirkSeen[q] == 0 {
 			t.Errorf("quirk %s appears in no file", q)
 		}
 	}
+}
+
+var noteRe = regexp.MustCompile(`^(填表说明|说明|注|备注)：\S`)
+
+// noteBelow reports whether a note row in one of the usual wordings follows the sheet row at
+// loc ("file!sheet!row") within the next few rows (after 小计 and 合计 lines).
+func noteBelow(rows map[string]row, loc string) bool {
+	i := strings.LastIndex(loc, "!")
+	n, err := strconv.Atoi(loc[i+1:])
+	if err != nil {
+		return false
+	}
+	for k := n + 1; k <= n+4; k++ {
+		for _, c := range rows[fmt.Sprintf("%s!%d", loc[:i], k)].Cols {
+			if noteRe.MatchString(c.Text) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasAny(quirks []string, qs ...Quirk) bool {
@@ -395,7 +425,7 @@ func checkQuirk(q Quirk, r row, c cell, tr truthRec, nameOf, oldPhone map[string
 		if len(id) >= 18 && idcard.Valid(id[:18]) {
 			return "check character still valid"
 		}
-	case IDMissing, IDMissingChild:
+	case IDMissing, IDMissingChild, IDMissingKin, IDMissingNamesake:
 		if v != "" && !strings.HasSuffix(r.Cols["残疾证号"].Text, v) {
 			return "not empty"
 		}
@@ -466,6 +496,15 @@ func checkQuirk(q Quirk, r row, c cell, tr truthRec, nameOf, oldPhone map[string
 	case BadBytes, WrongColumns:
 		if r.Unreadable == "" {
 			return "row reads cleanly"
+		}
+	case CertSpaces:
+		if trimmed := strings.TrimSpace(v); trimmed == v || len([]rune(trimmed)) != 20 {
+			return "not a 20-character number with spaces around it"
+		}
+	case AddrDash:
+		m := dashRe.FindStringSubmatch(strings.ReplaceAll(normID(v), "－", "-")) // full-width digits too
+		if m == nil || !bareRoad(m[1]) {
+			return "not road+number-building-unit-room on a road without a suffix"
 		}
 	}
 	return ""

@@ -32,6 +32,20 @@ var communityNames = []string{"梦都", "奥体", "贤坤", "奥南", "碧瑶", 
 var roadNames = []string{"梦都大街", "江东中路", "奥体大街", "嘉陵江东街", "乐山路", "庐山路", "兴隆大街", "云龙山路", "白龙江东街",
 	"楠溪江东街", "富春江东街", "黄山路", "泰山路", "恒山路", "衡山路", "燕山路", "金沙江东街", "雨润大街", "康文路", "贤坤路"}
 
+// laneNames are door-plate names of old lanes and estates that carry no 路/街/巷 suffix; every
+// community has one of them among its roads (吉兆营92号18栋…, typed 吉兆营92-18-4-502).
+var laneNames = []string{"吉兆营", "螺丝营", "茶亭东", "江东门", "沙洲圩", "南湖东", "七家湾", "菜市口"}
+
+// bareRoad reports whether a road's name has no road suffix (路, 街, 巷, 大街 …).
+func bareRoad(road string) bool {
+	for _, suf := range []string{"路", "街", "巷", "道"} {
+		if strings.HasSuffix(road, suf) {
+			return false
+		}
+	}
+	return true
+}
+
 // Community is one 社区 with its grids and the roads its flats are on.
 type Community struct {
 	Index int
@@ -52,6 +66,7 @@ func makeCommunities(r *rand.Rand, n, gridsPer int) []Community {
 		for k := 0; k < 3; k++ {
 			c.Roads = append(c.Roads, roadNames[(i*3+k+r.IntN(2))%len(roadNames)])
 		}
+		c.Roads = append(c.Roads, laneNames[i%len(laneNames)])
 		for g := 0; g < gridsPer; g++ {
 			c.Grids = append(c.Grids, fmt.Sprintf("%s%03d", c.Code, g+1))
 		}

@@ -77,6 +77,9 @@ type Person struct {
 	Doctor     bool // family doctor signed (system 8)
 	Chronic    []string
 	BirthReg   bool // a birth registration row names this child (system 8)
+	// Namesake is the truth id of the other member of the household who bears the same full
+	// name (a son given his father's name, NameNamesake), empty if none.
+	Namesake string
 }
 
 // Household is a 户 (registered) or a group living together (migrants, foreigners).
@@ -101,6 +104,8 @@ type Population struct {
 	Communities []Community
 	People      []Person
 	Households  []Household
+	// Stats count the population's own quirks (QuirkConfig[PopulationQuirks]).
+	Stats []QuirkStat
 }
 
 // Age is whole years at the population's date.
@@ -133,8 +138,15 @@ type popBuilder struct {
 	target  int
 }
 
-// Generate builds a deterministic population of about n people as of asOf.
+// Generate builds a deterministic population of about n people as of asOf, with the default
+// population quirks.
 func Generate(seed uint64, n int, asOf time.Time) *Population {
+	return GenerateWith(seed, n, asOf, DefaultQuirks()[PopulationQuirks])
+}
+
+// GenerateWith is Generate with the given population quirk rates (NameNamesake), drawn from
+// their own random stream so that a rate changes nobody else.
+func GenerateWith(seed uint64, n int, asOf time.Time, rates Rates) *Population {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	nComm := max(1, int(math.Round(float64(n)/2500)))
 	gridsPer := max(1, int(math.Round(float64(n)/float64(nComm)/300)))
@@ -148,6 +160,9 @@ func Generate(seed uint64, n int, asOf time.Time) *Population {
 	for len(b.pop.People) < n {
 		b.household()
 	}
+	q := newQuirker(PopulationQuirks, seed, rates)
+	b.namesakes(q)
+	b.pop.Stats = q.statList()
 	b.lifeEvents()
 	b.programmes()
 	return b.pop
@@ -260,6 +275,28 @@ func (b *popBuilder) household() {
 			add(max(a+22, ga+b.between(-5, 2)), 2, "50", false)
 		}
 	}
+}
+
+// namesakes gives, with NameNamesake, a son his father's full name (father and son of one name
+// in one flat); both remember the other in Namesake.
+func (b *popBuilder) namesakes(q *quirker) {
+	for hi := range b.pop.Households {
+		var father, son *Person
+		for _, m := range b.pop.Households[hi].Members {
+			switch p := &b.pop.People[m]; {
+			case p.Relation == "01" && p.Sex == 1:
+				father = p
+			case p.Relation == "20" && son == nil:
+				son = p
+			}
+		}
+		if father == nil || son == nil || !q.hit(NameNamesake) {
+			continue
+		}
+		son.Name, son.Ethnicity = father.Name, father.Ethnicity
+		son.Namesake, father.Namesake = father.TID, son.TID
+	}
+	q.take()
 }
 
 func childRel(r *rand.Rand) string {

@@ -24,11 +24,18 @@ const (
 	IDMissingChild Quirk = "id_missing_child" // empty, for a child under 16
 	IDMasked       Quirk = "id_masked"        // 3201**********1234
 	IDNumeric      Quirk = "id_numeric"       // typed into Excel as a number: last digits lost
+	IDMissingKin   Quirk = "id_missing_kin"   // empty, for an adult named as family (relief member, a birth's parent)
+	// IDMissingNamesake: empty, for a son who bears his father's name (grid rows collected at the door).
+	IDMissingNamesake Quirk = "id_missing_namesake"
+	CertSpaces        Quirk = "cert_spaces" // a 20-character 残疾证号 with spaces around it
 
 	NameTrad       Quirk = "name_trad"        // 張偉 for 张伟
 	NameDotVariant Quirk = "name_dot_variant" // 阿卜杜•热合曼, 阿卜杜热合曼
 	NameSpaces     Quirk = "name_spaces"      // 张  三
 	NameTypo       Quirk = "name_typo"        // 张玮 for 张伟
+	// NameNamesake (population): a son is given his father's full name, so one flat holds two
+	// people of one name. Its rate is per household with a father and a son.
+	NameNamesake Quirk = "name_namesake"
 
 	DateAltFormat  Quirk = "date_alt_format" // another of the contract's formats
 	DateYearMonth  Quirk = "date_year_month" // 1958.03
@@ -45,6 +52,7 @@ const (
 	AddrVariant   Quirk = "addr_variant"   // another way of writing the same flat
 	AddrFullWidth Quirk = "addr_fullwidth" // full-width digits
 	AddrStale     Quirk = "addr_stale"     // the flat before a recent move
+	AddrDash      Quirk = "addr_dash"      // 吉兆营92-18-4-502: number-building-unit-room on a road without 路/街/巷
 
 	StaleActive   Quirk = "stale_active"    // dead or moved out per 户籍, still active here
 	Duplicate     Quirk = "duplicate"       // the person registered twice
@@ -55,7 +63,15 @@ const (
 	WrongColumns  Quirk = "wrong_columns"   // a row with a column too many or too few
 	LedgerBlank   Quirk = "ledger_blank"    // a blank row inside a hand-kept ledger
 	LedgerSubtot  Quirk = "ledger_subtotal" // a 小计/合计 row inside a ledger
+	// LedgerNote: a note row under a sheet's table in one of the usual wordings (填表说明：…,
+	// 说明：…, 注：…, 备注：…), merged across the sheet or typed into its first cell. Drawn per
+	// sheet and recorded on the sheet's last record.
+	LedgerNote Quirk = "ledger_note"
 )
+
+// PopulationQuirks is the QuirkConfig entry of the quirks drawn when the people are generated
+// (NameNamesake), before any system renders them.
+const PopulationQuirks = "population"
 
 // Rates maps each quirk to its probability for one system.
 type Rates map[Quirk]float64
@@ -83,26 +99,27 @@ var (
 	nameMess = Rates{NameTrad: 0.01, NameDotVariant: 0.4, NameSpaces: 0.01, NameTypo: 0.005}
 	// phoneMess and addrMess are typical of systems where staff or residents type contact details.
 	phoneMess = Rates{PhonePlus86: 0.03, PhoneSep: 0.05, PhoneMulti: 0.04, PhoneRelative: 0.03, PhoneLandline: 0.05, PhoneStale: 0.5}
-	addrMess  = Rates{AddrVariant: 0.5, AddrFullWidth: 0.02, AddrStale: 0.5}
+	addrMess  = Rates{AddrVariant: 0.5, AddrFullWidth: 0.02, AddrStale: 0.5, AddrDash: 0.1}
 	recMess   = Rates{StaleActive: 0.6, Duplicate: 0.01, DupWithoutID: 0.4, BirthMismatch: 0.003, SexMismatch: 0.002}
 )
 
 // DefaultQuirks returns the realistic default rates: 户籍 clean, door-to-door collection messy.
 func DefaultQuirks() QuirkConfig {
 	return QuirkConfig{
-		"hj":         {IDLegacy15: 0.25, AddrVariant: 0.3},
-		"floating":   merge(idMess(0.5), nameMess, phoneMess, addrMess, recMess, Rates{NameTrad: 0.005, DateAltFormat: 0}),
-		"relief":     merge(idMess(1), nameMess, addrMess, recMess, Rates{IDMissingChild: 0.6, IDLegacy15: 0.1}),
-		"elderly":    merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{IDLegacy15: 0.15, DateImpossible: 0.002}),
-		"disabled":   merge(nameMess, phoneMess, addrMess, recMess, Rates{IDLowerX: 0.3, DateAltFormat: 0.2, BadBytes: 0.001, WrongColumns: 0.001}),
-		"employment": merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{DateAltFormat: 0.5, DateYearMonth: 0.03, DateImpossible: 0.003}),
-		"insurance":  merge(Rates{IDLegacy15: 0.2, IDLowerX: 0.2, IDSpaces: 0.01}, nameMess, recMess, Rates{BirthMismatch: 0.002}),
-		"health":     merge(idMess(1), nameMess, phoneMess, recMess, Rates{IDNumeric: 0.03, DateSerial: 0.2, DateAltFormat: 0.2, IDMissingChild: 0.3}),
-		"veterans":   merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{IDNumeric: 0.15, DateAltFormat: 0.3, DateSerial: 0.2}),
-		"volunteers": merge(nameMess, phoneMess, Rates{NameTrad: 0.04, NameSpaces: 0.02, Duplicate: 0.02, StaleActive: 0.8}),
-		"party":      merge(idMess(1), nameMess, phoneMess, recMess, Rates{DateImpossible: 0}),
-		"grid":       merge(idMess(4), nameMess, phoneMess, Rates{NameTrad: 0.02, NameTypo: 0.02, AddrVariant: 0.9, AddrFullWidth: 0.05, PhoneStale: 0.05, Duplicate: 0.01, DupWithoutID: 0.5, WrongColumns: 0.001}),
-		"ledger":     merge(idMess(2), nameMess, phoneMess, addrMess, Rates{IDNumeric: 0.2, DateSerial: 0.3, DateAltFormat: 0.3, LedgerBlank: 0.02, LedgerSubtot: 0.01, StaleActive: 0.5}),
+		PopulationQuirks: {NameNamesake: 0.03},
+		"hj":             {IDLegacy15: 0.25, AddrVariant: 0.3},
+		"floating":       merge(idMess(0.5), nameMess, phoneMess, addrMess, recMess, Rates{NameTrad: 0.005, DateAltFormat: 0}),
+		"relief":         merge(idMess(1), nameMess, addrMess, recMess, Rates{IDMissingChild: 0.6, IDMissingKin: 0.08, IDLegacy15: 0.1}),
+		"elderly":        merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{IDLegacy15: 0.15, DateImpossible: 0.002}),
+		"disabled":       merge(nameMess, phoneMess, addrMess, recMess, Rates{IDLowerX: 0.3, IDLegacy15: 0.05, CertSpaces: 0.03, DateAltFormat: 0.2, BadBytes: 0.004, WrongColumns: 0.004}),
+		"employment":     merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{DateAltFormat: 0.5, DateYearMonth: 0.03, DateImpossible: 0.003}),
+		"insurance":      merge(Rates{IDLegacy15: 0.2, IDLowerX: 0.2, IDSpaces: 0.01}, nameMess, recMess, Rates{BirthMismatch: 0.002}),
+		"health":         merge(idMess(1), nameMess, phoneMess, recMess, Rates{IDNumeric: 0.03, DateSerial: 0.2, DateAltFormat: 0.2, IDMissingChild: 0.3, IDMissingKin: 0.05, LedgerNote: 0.05}),
+		"veterans":       merge(idMess(1), nameMess, phoneMess, addrMess, recMess, Rates{IDNumeric: 0.15, DateAltFormat: 0.3, DateSerial: 0.2, LedgerNote: 1}),
+		"volunteers":     merge(nameMess, phoneMess, Rates{NameTrad: 0.04, NameSpaces: 0.02, Duplicate: 0.02, StaleActive: 0.8}),
+		"party":          merge(idMess(1), nameMess, phoneMess, recMess, Rates{DateImpossible: 0}),
+		"grid":           merge(idMess(4), nameMess, phoneMess, Rates{NameTrad: 0.02, NameTypo: 0.02, AddrVariant: 0.9, AddrFullWidth: 0.05, AddrDash: 0.3, PhoneStale: 0.05, Duplicate: 0.01, DupWithoutID: 0.5, WrongColumns: 0.001, IDMissingNamesake: 0.6}),
+		"ledger":         merge(idMess(2), nameMess, phoneMess, addrMess, Rates{IDNumeric: 0.2, DateSerial: 0.3, DateAltFormat: 0.3, LedgerBlank: 0.02, LedgerSubtot: 0.01, LedgerNote: 0.8, StaleActive: 0.5}),
 	}
 }
 
@@ -150,7 +167,8 @@ func LoadQuirks(path string) (QuirkConfig, error) {
 var allQuirks = []Quirk{IDLowerX, IDFullWidth, IDSpaces, IDLegacy15, IDBadCheck, IDMissing, IDMissingChild, IDMasked, IDNumeric,
 	NameTrad, NameDotVariant, NameSpaces, NameTypo, DateAltFormat, DateYearMonth, DateImpossible, DateSerial,
 	PhonePlus86, PhoneSep, PhoneMulti, PhoneRelative, PhoneLandline, PhoneStale, AddrVariant, AddrFullWidth, AddrStale,
-	StaleActive, Duplicate, DupWithoutID, BirthMismatch, SexMismatch, BadBytes, WrongColumns, LedgerBlank, LedgerSubtot}
+	StaleActive, Duplicate, DupWithoutID, BirthMismatch, SexMismatch, BadBytes, WrongColumns, LedgerBlank, LedgerSubtot,
+	IDMissingKin, IDMissingNamesake, CertSpaces, NameNamesake, AddrDash, LedgerNote}
 
 func (c QuirkConfig) systems() []string {
 	var out []string

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -84,8 +85,12 @@ func readSystem(t *testing.T, dir string, s ManifestSystem) map[string]row {
 		}
 		defer db.Close()
 		schema := map[string]string{"hj": "hj.", "insurance": "yb."}[s.Name]
+		keys := configKeys(t, dir)
 		for _, table := range s.Tables {
-			readSQLTable(t, db, `"`+table+`"`, schema+table, out)
+			if len(keys[table]) == 0 {
+				t.Fatalf("%s: table %s has no key in %s", s.Name, table, ConfigFile)
+			}
+			readSQLTable(t, db, `"`+table+`"`, schema+table, keys[table], out)
 		}
 	case "http":
 		raw, err := os.ReadFile(filepath.Join(dir, s.Path))
@@ -147,14 +152,75 @@ func manifestStamp(t *testing.T, dir string) string {
 	return strings.ReplaceAll(m.AsOf, "-", "")
 }
 
-func readSQLTable(t *testing.T, db *sql.DB, from, prefix string, out map[string]row) {
+// deployConfig is the part of the written hub.toml the read-back tests use.
+type deployConfig struct {
+	Source []struct {
+		Name     string
+		Kind     string
+		Key      []string
+		Required []string
+		Cursor   string
+		Options  map[string]any
+		Mapping  map[string]string
+	}
+}
+
+func readDeployConfig(t *testing.T, dir string) deployConfig {
 	t.Helper()
-	rows, err := db.Query("SELECT * FROM " + from)
+	var cfg deployConfig
+	if _, err := toml.DecodeFile(filepath.Join(dir, ConfigFile), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// configKeys maps each SQL table of the written config (without its schema) to its key columns.
+func configKeys(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, src := range readDeployConfig(t, dir).Source {
+		if table, ok := src.Options["table"].(string); ok {
+			out[table[strings.LastIndex(table, ".")+1:]] = src.Key
+		}
+	}
+	return out
+}
+
+// occurrence returns loc for its first occurrence in seen and loc␞n for the n-th after that: the
+// rows of a person registered twice can share their key (the landing tells them apart the same
+// way, by occurrence in the read).
+func occurrence(seen map[string]int, loc string) string {
+	seen[loc]++
+	if n := seen[loc]; n > 1 {
+		return fmt.Sprintf("%s\x1e%d", loc, n)
+	}
+	return loc
+}
+
+// readSQLTable reads a table as the SQL connector locates its rows: prefix:key1,key2,… (in
+// the table's order, a repeated key with its occurrence, see occurrence).
+func readSQLTable(t *testing.T, db *sql.DB, from, prefix string, key []string, out map[string]row) {
+	t.Helper()
+	seen := map[string]int{}
+	probe, err := db.Query("SELECT * FROM " + from + " LIMIT 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := probe.Columns()
+	probe.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every column as the server's text, as the connector reads it (a DATE as 2023-04-29).
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = `CAST("` + c + `" AS TEXT)`
+	}
+	rows, err := db.Query("SELECT " + strings.Join(sel, ", ") + " FROM " + from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
 	for rows.Next() {
 		vals := make([]sql.NullString, len(cols))
 		ptrs := make([]any, len(cols))
@@ -168,7 +234,15 @@ func readSQLTable(t *testing.T, db *sql.DB, from, prefix string, out map[string]
 		for i, c := range cols {
 			r.Cols[c] = cell{Text: vals[i].String}
 		}
-		out[prefix+":"+vals[0].String] = r
+		var kv []string
+		for _, k := range key {
+			c, ok := r.Cols[k]
+			if !ok {
+				t.Fatalf("%s: key column %q not in the table (%v)", from, k, cols)
+			}
+			kv = append(kv, c.Text)
+		}
+		out[occurrence(seen, prefix+":"+strings.Join(kv, ","))] = r
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,31 @@ func (rd *renderer) idOf(col string, p *Person, withID, numericOK bool) any {
 	return id
 }
 
+// kinIDOf is idOf for a person a row names as someone's family (a relief family's member other
+// than the householder, a birth registration's mother or father): with IDMissingKin an adult's
+// cell is left empty too (a child's already is with IDMissingChild). kin false is idOf.
+func (rd *renderer) kinIDOf(col string, p *Person, kin, withID, numericOK bool) any {
+	if kin && withID && p.IDNo != "" && rd.pop.Age(p) >= 16 && rd.col(col).q.hit(IDMissingKin) {
+		return ""
+	}
+	return rd.idOf(col, p, withID, numericOK)
+}
+
+// kinID is kinIDOf for sinks that only hold text.
+func (rd *renderer) kinID(col string, p *Person, kin, withID bool) string {
+	return rd.kinIDOf(col, p, kin, withID, false).(string)
+}
+
+// sqlKey is a SQL row's key as a connector writes it into a location: the key columns' text
+// joined by commas (table:v1,v2,…).
+func sqlKey(parts ...any) string {
+	ss := make([]string, len(parts))
+	for i, p := range parts {
+		ss[i] = fmt.Sprint(p)
+	}
+	return strings.Join(ss, ",")
+}
+
 // idText is idOf for sinks that only hold text.
 func (rd *renderer) idText(col string, p *Person, withID bool) string {
 	return rd.idOf(col, p, withID, false).(string)
@@ -277,7 +302,9 @@ func (rd *renderer) addrOf(col string, p *Person) string {
 		a = *p.PrevAddr
 	}
 	s := a.Canonical()
-	if q.hit(AddrVariant) {
+	if bareRoad(a.Road) && q.hit(AddrDash) {
+		s = fmt.Sprintf("%s%d-%d-%d-%d", a.Road, a.Number, a.Building, a.Unit, a.Room)
+	} else if q.hit(AddrVariant) {
 		s = addressStyles[q.r.IntN(len(addressStyles))](a)
 	}
 	if q.hit(AddrFullWidth) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"communityhub/internal/deptsim/apisim"
 )
@@ -23,7 +24,8 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// ServeAPIs starts the district's three HTTP systems from their item files. addrs maps a system
+// ServeAPIs starts the district's three HTTP systems from their item files (system 2 with the
+// internal update times kept beside its items, see UpdatedFile). addrs maps a system
 // name to a listen address (loopback; "127.0.0.1:0" when absent). The servers stop with ctx or Close.
 func ServeAPIs(ctx context.Context, dir string, addrs map[string]string, faults apisim.Faults) (map[string]*apisim.Server, error) {
 	m, err := ReadManifest(dir)
@@ -40,11 +42,22 @@ func ServeAPIs(ctx context.Context, dir string, addrs map[string]string, faults 
 			closeAll(out)
 			return nil, err
 		}
+		var updated []time.Time
+		if apisim.Kind(s.Name) == apisim.Floating { // filtered by updatedAfter on the server's own times
+			if updated, err = LoadUpdated(filepath.Join(dir, s.Path)); err != nil {
+				closeAll(out)
+				return nil, fmt.Errorf("system %s: %w", s.Name, err)
+			}
+			if len(updated) != len(items) {
+				closeAll(out)
+				return nil, fmt.Errorf("system %s: %d update times for %d items", s.Name, len(updated), len(items))
+			}
+		}
 		addr := addrs[s.Name]
 		if addr == "" {
 			addr = "127.0.0.1:0"
 		}
-		srv, err := apisim.Start(ctx, addr, apisim.Config{Kind: apisim.Kind(s.Name), Items: items, Token: m.Tokens[s.Name], Faults: faults})
+		srv, err := apisim.Start(ctx, addr, apisim.Config{Kind: apisim.Kind(s.Name), Items: items, Updated: updated, Token: m.Tokens[s.Name], Faults: faults})
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("system %s: %w", s.Name, err)

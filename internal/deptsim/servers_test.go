@@ -73,12 +73,31 @@ func TestSQLSystemsOnRealServers(t *testing.T) {
 	}
 	same := 0
 	for _, tr := range truth {
-		id := strings.TrimPrefix(tr.Locator, "jy_register:")
-		var name string
-		if err := mdb.QueryRow("SELECT `姓名` FROM jy_register WHERE id = ?", id).Scan(&name); err != nil {
+		// The location is the config's key: 身份证号码,姓名,登记日期 as the server gives them.
+		key := strings.SplitN(strings.TrimPrefix(tr.Locator, "jy_register:"), ",", 3)
+		if len(key) != 3 {
+			t.Fatalf("employment locator %q is not jy_register:身份证号码,姓名,登记日期", tr.Locator)
+		}
+		rows, err := mdb.Query("SELECT `姓名` FROM jy_register WHERE `身份证号码` = ? AND CAST(`登记日期` AS CHAR) = ?", key[0], key[2])
+		if err != nil {
 			t.Fatal(err)
 		}
-		if name == nameOf[tr.Persons["resident"]] {
+		found := false
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			found = found || name == key[1] // byte for byte, not by the gbk collation
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if !found {
+			t.Errorf("employment %s: no row with that name on the server", tr.Locator)
+		}
+		if key[1] == nameOf[tr.Persons["resident"]] {
 			same++
 		}
 	}

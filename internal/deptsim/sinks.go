@@ -304,6 +304,49 @@ func writeJSON(path string, t *Table, keyField string) error {
 	return f.Close()
 }
 
+// UpdatedFile is where the API server's internal update times of an items file are kept
+// (residents.json → residents.updated.json): the server's own bookkeeping, never served.
+func UpdatedFile(itemsPath string) string {
+	return strings.TrimSuffix(itemsPath, ".json") + ".updated.json"
+}
+
+// writeUpdated writes the records' internal update times (RFC 3339, index for index with the
+// items of writeJSON) to UpdatedFile(itemsPath).
+func writeUpdated(itemsPath string, t *Table) error {
+	times := make([]string, len(t.Recs))
+	for i := range t.Recs {
+		if t.Recs[i].Updated.IsZero() {
+			return fmt.Errorf("%s: record %d has no update time", itemsPath, i)
+		}
+		times[i] = t.Recs[i].Updated.UTC().Format(time.RFC3339)
+	}
+	raw, err := json.Marshal(times)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(UpdatedFile(itemsPath), raw, 0o644)
+}
+
+// LoadUpdated reads the internal update times kept beside an items file (see UpdatedFile).
+func LoadUpdated(itemsPath string) ([]time.Time, error) {
+	path := UpdatedFile(itemsPath)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var texts []string
+	if err := json.Unmarshal(raw, &texts); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]time.Time, len(texts))
+	for i, s := range texts {
+		if out[i], err = time.Parse(time.RFC3339, s); err != nil {
+			return nil, fmt.Errorf("%s: item %d: %w", path, i, err)
+		}
+	}
+	return out, nil
+}
+
 // LoadItems reads a file written by writeJSON, for the API servers.
 func LoadItems(path string) ([]json.RawMessage, error) {
 	raw, err := os.ReadFile(path)
@@ -322,7 +365,36 @@ type sheetSpec struct {
 	Title  string
 	Serial bool
 	Total  bool
-	Notes  []string
+	// Note is a note row right under the table (after its 合计), merged across the sheet or,
+	// with NoteTyped, typed into its first cell only; Notes (signatures) follow it.
+	Note      string
+	NoteTyped bool
+	Notes     []string
+}
+
+// noteTexts are the usual wordings of a note under a sheet's table (LedgerNote).
+var noteTexts = []string{
+	"填表说明：1.身份证号请以文本格式填写；2.年龄按填报当月计算。",
+	"说明：本表数据截至填报日，如有变动请及时更新。",
+	"注：1.身份证号请以文本格式填写；2.信息变更请及时报送。",
+	"备注：本表由社区工作人员据实填写，每月更新。",
+}
+
+// sheetNote draws the note under a sheet's table (LedgerNote): one of noteTexts, merged across
+// the sheet or, one time in three, typed into its first cell. The quirk is recorded on the
+// table's last record, so a table without records gets no note.
+func (rd *renderer) sheetNote(t *Table, spec *sheetSpec) {
+	if len(t.Recs) == 0 {
+		return
+	}
+	rd.q.col, rd.q.cur = "", nil
+	if !rd.q.hit(LedgerNote) {
+		return
+	}
+	spec.Note = noteTexts[rd.q.r.IntN(len(noteTexts))]
+	spec.NoteTyped = rd.q.r.IntN(3) == 0
+	last := &t.Recs[len(t.Recs)-1]
+	last.Quirks = append(last.Quirks, rd.q.take()...)
 }
 
 // xlsxSheet lays a table out as a department's sheet; column names "组/列" become two-row headers.
@@ -358,6 +430,13 @@ func xlsxSheet(sheet string, t *Table, spec sheetSpec) xlsxout.Sheet {
 		v := make([]any, len(t.Cols))
 		v[0] = fmt.Sprintf("共%d人", n)
 		sh.Rows = append(sh.Rows, xlsxout.Row{Kind: xlsxout.Total, Values: v})
+	}
+	if spec.Note != "" {
+		kind := xlsxout.Note
+		if spec.NoteTyped {
+			kind = xlsxout.Line
+		}
+		sh.Rows = append(sh.Rows, xlsxout.Row{Kind: kind, Values: []any{spec.Note}})
 	}
 	return sh
 }

@@ -96,7 +96,7 @@ func (rd *renderer) renderHJ() []*Table {
 // renderFloating: system 2, HTTP API items (JSON objects as ordered key/value pairs).
 func (rd *renderer) renderFloating() []*Table {
 	t := &Table{System: "floating", Name: "residents", KeyCol: 5, Cols: []Col{{"idCard", Text}, {"name", Text}, {"gender", Text}, {"birthday", Text},
-		{"hukouAddress", Text}, {"permitNo", Text}, {"currentAddress", Text}, {"registeredAt", Text}, {"phone", Text}, {"status", Text}, {"updatedAt", Text}}}
+		{"hukouAddress", Text}, {"permitNo", Text}, {"currentAddress", Text}, {"registeredAt", Text}, {"phone", Text}, {"status", Text}}}
 	seq := 0
 	emit := func(p *Person, withID bool) {
 		seq++
@@ -126,7 +126,8 @@ func (rd *renderer) renderFloating() []*Table {
 		}
 		upd = upd.Add(time.Duration(rd.q.r.IntN(86400)) * time.Second)
 		permit := fmt.Sprintf("%s%02d%07d", districtCode, reg.Year()%100, seq)
-		rd.add(t, []any{id, name, sex, birth, hukou, permit, addr, reg.Format(fmtISO), phone, status, upd.Format(time.RFC3339)}, permit, resident(p))
+		rd.add(t, []any{id, name, sex, birth, hukou, permit, addr, reg.Format(fmtISO), phone, status}, permit, resident(p))
+		t.Recs[len(t.Recs)-1].Updated = upd // the API's own column: filtered on, never served
 	}
 	for i := range rd.pop.People {
 		p := rd.person(i)
@@ -142,8 +143,10 @@ func (rd *renderer) renderFloating() []*Table {
 func (rd *renderer) renderRelief() []*Table {
 	fam := &Table{System: "relief", Name: "jz_family", KeyCol: 0, Cols: []Col{{"family_id", Int}, {"户主姓名", Text}, {"户主身份证", Text}, {"家庭地址", Text},
 		{"保障类型", Text}, {"保障人口数", Int}, {"月保障金额", Decimal}, {"起始年月", Text}, {"状态", Text}, {"update_time", Timestamp}}}
-	mem := &Table{System: "relief", Name: "jz_member", KeyCol: 0, Cols: []Col{{"member_id", Int}, {"family_id", Int}, {"姓名", Text}, {"身份证", Text}, {"与户主关系", Text}, {"是否残疾", Text}}}
-	famID, memID := 100000, 0
+	// jz_member has no member id of its own (the contract lists none): a member is family_id,
+	// 姓名 and 与户主关系 (a father and son of one name differ in the relation), see hub.toml.tmpl.
+	mem := &Table{System: "relief", Name: "jz_member", KeyCol: -1, Cols: []Col{{"family_id", Int}, {"姓名", Text}, {"身份证", Text}, {"与户主关系", Text}, {"是否残疾", Text}}}
+	famID := 100000
 	for hi := range rd.pop.Households {
 		h := &rd.pop.Households[hi]
 		if h.Relief == nil {
@@ -178,18 +181,18 @@ func (rd *renderer) renderRelief() []*Table {
 				continue
 			}
 			emit := func(withID bool) {
-				memID++
-				id := rd.idText("身份证", p, withID)
+				id := rd.kinID("身份证", p, p.Idx != head.Idx, withID)
 				name := rd.nameOf("姓名", p)
 				rels := relText[p.Relation]
 				if p.Idx == head.Idx {
 					rels = relText["01"]
 				}
+				rel := rels[rd.q.r.IntN(len(rels))]
 				dis := "否"
 				if p.Disability != nil {
 					dis = "是"
 				}
-				rd.add(mem, []any{int64(memID), int64(famID), name, id, rels[rd.q.r.IntN(len(rels))], dis}, fmt.Sprint(memID), resident(p))
+				rd.add(mem, []any{int64(famID), name, id, rel, dis}, sqlKey(famID, name, rel), resident(p))
 			}
 			rd.twice(p, emit)
 		}
@@ -252,6 +255,8 @@ func (rd *renderer) renderDisabled() []*Table {
 			cert := rd.idText("残疾证号", p, true) + fmt.Sprintf("%d%d", dd.Category, dd.Grade)
 			if strings.TrimSpace(cert) == cert[len(cert)-2:] {
 				cert = "" // an empty ID gives an empty certificate number
+			} else if len([]rune(cert)) == 20 && rd.q.hit(CertSpaces) {
+				cert = []string{" " + cert, cert + "  ", " " + cert + " "}[rd.q.r.IntN(3)]
 			}
 			name := rd.nameOf("姓名", p)
 			guardian, gphone := "", ""
@@ -287,16 +292,16 @@ var education = []string{"小学", "初中", "高中", "中专", "大专", "本�
 
 // renderEmployment: system 6, MySQL jy_register.
 func (rd *renderer) renderEmployment() []*Table {
-	t := &Table{System: "employment", Name: "jy_register", KeyCol: 0, Cols: []Col{{"id", Int}, {"身份证号码", Text}, {"姓名", Text}, {"性别", Text}, {"出生日期", Text},
+	// jy_register has no row id of its own (the contract lists none): a registration is
+	// 身份证号码, 姓名 and 登记日期 (one made without an ID has only the other two), see hub.toml.tmpl.
+	t := &Table{System: "employment", Name: "jy_register", KeyCol: -1, Cols: []Col{{"身份证号码", Text}, {"姓名", Text}, {"性别", Text}, {"出生日期", Text},
 		{"文化程度", Text}, {"就业状态", Text}, {"登记日期", Date}, {"就业困难人员类别", Text}, {"联系电话", Text}, {"居住地址", Text}, {"xgsj", Timestamp}}}
-	id := 0
 	for i := range rd.pop.People {
 		p := rd.person(i)
 		if p.Employment == "" || !rd.present(p) {
 			continue
 		}
 		emit := func(withID bool) {
-			id++
 			idno := rd.idText("身份证号码", p, withID)
 			name := rd.nameOf("姓名", p)
 			sex := sexLabel(rd.sexOf("性别", p))
@@ -322,7 +327,7 @@ func (rd *renderer) renderEmployment() []*Table {
 			if upd.After(rd.pop.AsOf) {
 				upd = rd.pop.AsOf.Add(-time.Hour)
 			}
-			rd.add(t, []any{int64(id), idno, name, sex, birth, education[rd.q.r.IntN(len(education))], p.Employment, reg, cat, phone, addr, upd}, fmt.Sprint(id), resident(p))
+			rd.add(t, []any{idno, name, sex, birth, education[rd.q.r.IntN(len(education))], p.Employment, reg, cat, phone, addr, upd}, sqlKey(idno, name, reg.Format(fmtISO)), resident(p))
 		}
 		rd.twice(p, emit)
 	}
@@ -419,12 +424,12 @@ func (rd *renderer) renderHealth() []*Table {
 				roles = append(roles, Role{"mother", ""}, Role{"father", ""})
 				if mother != nil {
 					vals[8] = rd.nameOf("女方姓名", mother)
-					vals[9] = rd.idOf("女方身份证", mother, true, true)
+					vals[9] = rd.kinIDOf("女方身份证", mother, true, true, true)
 					roles[1].Person = mother.TID
 				}
 				if father != nil {
 					vals[10] = rd.nameOf("男方姓名", father)
-					vals[11] = rd.idOf("男方身份证", father, true, true)
+					vals[11] = rd.kinIDOf("男方身份证", father, true, true, true)
 					roles[2].Person = father.TID
 				}
 				vals[12] = p.Birth
@@ -559,7 +564,11 @@ func (rd *renderer) renderGrid() []*Table {
 			}
 			emit := func(withID bool) {
 				name := rd.nameOf("姓名", p)
-				id := rd.idText("身份证号", p, withID)
+				var id string
+				// A son who bears his father's name is often written down without his ID.
+				if !(withID && p.Namesake != "" && p.Relation == "20" && rd.col("身份证号").q.hit(IDMissingNamesake)) {
+					id = rd.idText("身份证号", p, withID)
+				}
 				if p.Passport != "" && withID {
 					id = p.Passport
 				}

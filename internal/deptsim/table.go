@@ -28,6 +28,9 @@ type Record struct {
 	Quirks  []string // "column:quirk" applied to this row
 	Locator string   // where the row sits in the source, filled in by the writer
 	Key     string   // the row's own key in its system (档案编号, permitNo …), if any
+	// Updated is the system's internal last-update time of the row where it keeps one that is
+	// not among the contract's columns (system 2's API filters updatedAfter on it); zero if none.
+	Updated time.Time
 }
 
 // Role ties a column group of a row to a true person.

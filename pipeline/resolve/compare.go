@@ -1,6 +1,9 @@
 package resolve
 
 import (
+	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"communityhub/pipeline/records"
@@ -27,11 +30,23 @@ type rec struct {
 	idBirth    string // from a valid ID
 	idSex      int
 	surnamePin string
+	fv         []string // the model's field values (Model.fields), normalized
+	// Family context (see family): the valid IDs of the other members of the record's group,
+	// and the group head's valid ID when it is not the record's own.
+	anchors []string
+	head    string
 }
 
-func prepare(r *records.Record) rec {
+// prepare readies a record for comparison under model m (family context is added by family).
+func prepare(r *records.Record, m *Model) rec {
 	x := rec{r: r, idClass: r.ID.Class, name: r.Name.NoDot, pinyin: r.Name.Pinyin, surname: r.Name.Surname,
 		birthOwn: r.Birth, sexOwn: r.Sex, phones: r.Phones}
+	if m.nFields > 0 {
+		x.fv = make([]string, m.nFields)
+		for i, f := range m.fields {
+			x.fv[i] = normalizers[f.norm](r.Fields[f.field])
+		}
+	}
 	if r.ID.Class == standardize.IDValid || r.ID.Class == standardize.IDLegacy {
 		x.idStd, x.idBirth, x.idSex = r.ID.Std, r.ID.Birth, r.ID.Sex
 	}
@@ -76,8 +91,70 @@ func firstNonZero(xs ...int) int {
 	return 0
 }
 
-// nullWhen says, per comparison, when it cannot be made.
-var nullWhen = map[string]func(a, b *rec) bool{
+// family gives each record the valid IDs of the other members of its group (records.Record
+// Group) and its group head's valid ID (the member with relation head), so that a record
+// without an ID can be compared and blocked through relatives both sources know.
+func family(xs []rec) {
+	type grp struct {
+		ids  []string
+		head string
+	}
+	groups := map[string]*grp{}
+	for i := range xs {
+		g := xs[i].r.Group
+		if g == "" {
+			continue
+		}
+		if groups[g] == nil {
+			groups[g] = &grp{}
+		}
+		if id := xs[i].idStd; id != "" {
+			groups[g].ids = append(groups[g].ids, id)
+			if xs[i].r.Relation == records.RelHead {
+				groups[g].head = id
+			}
+		}
+	}
+	for _, g := range groups {
+		sort.Strings(g.ids)
+		g.ids = slices.Compact(g.ids)
+	}
+	for i := range xs {
+		g := groups[xs[i].r.Group]
+		if g == nil {
+			continue
+		}
+		x := &xs[i]
+		x.anchors = x.anchors[:0]
+		for _, id := range g.ids {
+			if id != x.idStd {
+				x.anchors = append(x.anchors, id)
+			}
+		}
+		if g.head != x.idStd {
+			x.head = g.head
+		}
+	}
+}
+
+// shareAnchor reports whether two records' groups have a member's valid ID in common.
+func shareAnchor(a, b *rec) bool {
+	i, j := 0, 0
+	for i < len(a.anchors) && j < len(b.anchors) {
+		switch {
+		case a.anchors[i] == b.anchors[j]:
+			return true
+		case a.anchors[i] < b.anchors[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}
+
+// builtinNull says, per built-in comparison, when it cannot be made.
+var builtinNull = map[string]func(a, b *rec) bool{
 	"id":             func(a, b *rec) bool { return !hasKnownID(a) || !hasKnownID(b) },
 	"name":           func(a, b *rec) bool { return a.name == "" || b.name == "" },
 	"birth":          func(a, b *rec) bool { return a.birth == "" || b.birth == "" },
@@ -85,6 +162,36 @@ var nullWhen = map[string]func(a, b *rec) bool{
 	"phone":          func(a, b *rec) bool { return len(a.phones) == 0 || len(b.phones) == 0 },
 	"address":        func(a, b *rec) bool { return a.road == "" || b.road == "" },
 	"id_consistency": func(a, b *rec) bool { return a.idStd == "" && b.idStd == "" },
+	"family":         func(a, b *rec) bool { return len(a.anchors) == 0 || len(b.anchors) == 0 },
+	// home: where the person lives and how they are reached, as one comparison — a shared flat
+	// and a shared phone are mostly one piece of evidence (a household), not two.
+	"home": func(a, b *rec) bool {
+		return (len(a.phones) == 0 || len(b.phones) == 0) && (a.road == "" || b.road == "")
+	},
+}
+
+// builtinRule finds a built-in rule, or a conjunction of them ("addr_flat & phone_shared").
+func builtinRule(name string) (func(a, b *rec) bool, error) {
+	parts := strings.Split(name, "&")
+	fs := make([]func(a, b *rec) bool, len(parts))
+	for i, p := range parts {
+		f, ok := rules[strings.TrimSpace(p)]
+		if !ok {
+			return nil, fmt.Errorf("unknown rule %q (built-in rules: %s, null, else; or several joined by &)", strings.TrimSpace(p), choicesOf(rules))
+		}
+		fs[i] = f
+	}
+	if len(fs) == 1 {
+		return fs[0], nil
+	}
+	return func(a, b *rec) bool {
+		for _, f := range fs {
+			if !f(a, b) {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 func hasKnownID(x *rec) bool { return x.r.ID.Known != "" }
@@ -121,10 +228,18 @@ var rules = map[string]func(a, b *rec) bool{
 	},
 	"addr_flat":     func(a, b *rec) bool { return a.flat != "" && a.flat == b.flat },
 	"addr_building": func(a, b *rec) bool { return a.building != "" && a.building == b.building },
-	"addr_road":     func(a, b *rec) bool { return a.road == b.road },
+	"addr_road":     func(a, b *rec) bool { return a.road != "" && a.road == b.road },
 	"id_contradicts": func(a, b *rec) bool {
 		return contradicts(a, b) || contradicts(b, a)
 	},
+	"family_same_group": func(a, b *rec) bool { return a.r.Group == b.r.Group },
+	"family_same_relation": func(a, b *rec) bool {
+		return a.head != "" && a.head == b.head && a.r.Relation != "" && a.r.Relation == b.r.Relation
+	},
+	"family_other_relation": func(a, b *rec) bool {
+		return a.head != "" && a.head == b.head && a.r.Relation != "" && b.r.Relation != "" && a.r.Relation != b.r.Relation
+	},
+	"family_shared": shareAnchor,
 }
 
 // contradicts: a has a valid ID and b's own birth date or sex disagrees with it (b having no
@@ -173,18 +288,28 @@ func dateTypo(a, b string) bool {
 	return a[:4] == b[:4] && a[5:7] == b[8:10] && a[8:10] == b[5:7]
 }
 
-// blockKeys compute a record's value for a blocking key; "" means the record has none.
-var blockKeys = map[string]func(x *rec) string{
-	"id_std":         func(x *rec) string { return x.idStd },
-	"id_ends":        func(x *rec) string { return idEnds(x) },
-	"name_pinyin":    func(x *rec) string { return x.pinyin },
-	"birth_year":     func(x *rec) string { return x.birth[:min(4, len(x.birth))] },
-	"birth":          func(x *rec) string { return x.birth },
-	"surname":        func(x *rec) string { return x.surname },
-	"surname_pinyin": func(x *rec) string { return x.surnamePin },
-	"phone":          nil, // several values: see keysOf
-	"flat":           func(x *rec) string { return x.flat },
-	"given_first":    func(x *rec) string { return x.given1 },
+// builtinKeys compute a record's values for a built-in blocking key (none: in no block).
+var builtinKeys = map[string]keyFunc{
+	"id_std":         single(func(x *rec) string { return x.idStd }),
+	"id_ends":        single(idEnds),
+	"name_pinyin":    single(func(x *rec) string { return x.pinyin }),
+	"birth_year":     single(func(x *rec) string { return x.birth[:min(4, len(x.birth))] }),
+	"birth":          single(func(x *rec) string { return x.birth }),
+	"surname":        single(func(x *rec) string { return x.surname }),
+	"surname_pinyin": single(func(x *rec) string { return x.surnamePin }),
+	"phone":          func(x *rec) []string { return x.phones },
+	"flat":           single(func(x *rec) string { return x.flat }),
+	"given_first":    single(func(x *rec) string { return x.given1 }),
+	"family":         func(x *rec) []string { return x.anchors },
+}
+
+func single(f func(x *rec) string) keyFunc {
+	return func(x *rec) []string {
+		if v := f(x); v != "" {
+			return []string{v}
+		}
+		return nil
+	}
 }
 
 // idEnds is the first 4 and last 4 known characters of the ID: what a masked ID still shows.
@@ -198,15 +323,10 @@ func idEnds(x *rec) string {
 
 // keysOf returns the record's blocking key values for a rule (several when a key has several
 // values, like phones), empty when any key is missing.
-func keysOf(x *rec, keys []string) []string {
+func keysOf(x *rec, keys []keyFunc) []string {
 	out := []string{""}
 	for _, k := range keys {
-		var vals []string
-		if k == "phone" {
-			vals = x.phones
-		} else if v := blockKeys[k](x); v != "" {
-			vals = []string{v}
-		}
+		vals := k(x)
 		if len(vals) == 0 {
 			return nil
 		}

@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"communityhub/pipeline/records"
+	"communityhub/pipeline/standardize"
 )
 
 // Prev is what the last run decided for a record.
@@ -53,7 +55,10 @@ type Link struct {
 	P      float64
 	W      float64
 	Levels []int8 // per comparison; -1 = null
-	Rule   string // id_exact, model, review_same
+	Rule   string // id_exact, model, review_same; in the review queue: model or ambiguous
+	// Gain (review pairs only) is the expected number of record pairs a "same" verdict links
+	// correctly: P × the records of one side's person × the other's. The queue is ordered by it.
+	Gain float64
 }
 
 // Event records an id change: a person merged into another, split, new or retired.
@@ -65,19 +70,54 @@ type Event struct {
 	Reason  string
 }
 
-// Stats are a run's figures.
+// Stats are a run's figures. Nothing the engine leaves aside goes uncounted: blocks too big
+// to use are listed with their key and size, records that take part without a name or a usable
+// birth date are counted with the reason.
 type Stats struct {
-	Mode          string
-	Records       int
-	Resolved      int // records (re)resolved this run: all on a full run, new or changed otherwise
-	Pairs         int
-	PairsPerSec   float64
-	Links         int
-	ReviewPairs   int
-	Persons       int
-	BlocksSkipped int
-	Seconds       float64
+	Mode        string
+	Records     int
+	Resolved    int // records (re)resolved this run: all on a full run, new or changed otherwise
+	Pairs       int
+	PairsPerSec float64
+	Links       int
+	ReviewPairs int
+	// ReviewPerThousand is the queue's size per 1 000 records.
+	ReviewPerThousand float64
+	Persons           int
+	// BlocksSkipped counts the blocks over max_block, listed in OversizeBlocks.
+	BlocksSkipped  int
+	OversizeBlocks []OversizeBlock
+	// Counts of records taking part with something missing, by reason (Reason*).
+	Counts map[string]int
+	// Ambiguous counts records linked about equally well to two persons with different valid
+	// IDs: linked to neither, their pairs in review.
+	Ambiguous int
+	// Prior is the prior used (P(two records drawn at random are one person)); PriorFrom says
+	// how it was found (ids, em, fixed, or "last full run"); PriorCapped whether an estimate
+	// reached max_prior.
+	Prior       float64
+	PriorFrom   string
+	PriorCapped bool
+	// MFrom says, per comparison, where its m came from on a full run: ids, em or fixed.
+	MFrom   map[string]string
+	Seconds float64
 }
+
+// OversizeBlock is a blocking key value shared by more than max_block records: its pairs were
+// not compared under that blocking rule.
+type OversizeBlock struct {
+	Blocking string
+	Key      string // the key's values joined by "|"
+	Size     int
+}
+
+// Reasons a record takes part with something missing (Stats.Counts).
+const (
+	ReasonNoName          = "no_name"           // no usable name: compared on everything else
+	ReasonBirthUnparsed   = "birth_unparsed"    // a birth date was given but cannot be read
+	ReasonBirthBefore1800 = "birth_before_1800" // a birth year before 1800: not believed, compared without it
+	ReasonBirthFromID     = "birth_from_id"     // no (or an impossible) own birth date: the valid ID's is used
+)
 
 // Result is the outcome for the records, index for index.
 type Result struct {
@@ -98,12 +138,20 @@ type Result struct {
 func Resolve(recs []records.Record, opts Options) (*Result, error) {
 	start := time.Now()
 	m := opts.Model
+	if m == nil {
+		return nil, fmt.Errorf("resolve: no model")
+	}
 	xs := make([]rec, len(recs))
 	byKey := make(map[string]int, len(recs))
+	counts := map[string]int{}
 	for i := range recs {
-		xs[i] = prepare(&recs[i])
+		xs[i] = prepare(&recs[i], m)
 		byKey[recs[i].Key] = i
+		for _, k := range missingReason(&recs[i], &xs[i]) {
+			counts[k]++
+		}
 	}
+	family(xs)
 	full := opts.Previous == nil || opts.Params == nil
 	changed := make([]bool, len(recs))
 	nChanged := 0
@@ -115,24 +163,29 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 		}
 	}
 	res := &Result{Person: make([]string, len(recs)), Prob: make([]float64, len(recs)), Rule: make([]string, len(recs)), Changed: changed}
-	res.Stats = Stats{Mode: "incremental", Records: len(recs), Resolved: nChanged}
+	res.Stats = Stats{Mode: "incremental", Records: len(recs), Resolved: nChanged, Counts: counts}
 	if full {
 		res.Stats.Mode = "full"
 	}
 
-	pairs, skipped := candidates(xs, m, changed, full)
-	res.Stats.Pairs, res.Stats.BlocksSkipped = len(pairs), skipped
-	tf := nameFrequencies(xs)
+	pairs, oversize := candidates(xs, m, changed, full)
+	res.Stats.Pairs, res.Stats.BlocksSkipped, res.Stats.OversizeBlocks = len(pairs), len(oversize), oversize
+	tf := frequencies(xs, m)
 
 	var params Params
 	if full {
-		params = estimate(xs, pairs, m)
+		var est estimation
+		params, est = estimate(xs, pairs, m)
+		res.Stats.PriorFrom, res.Stats.PriorCapped, res.Stats.MFrom = est.priorFrom, est.capped, est.mFrom
 	} else {
 		params = *opts.Params
+		res.Stats.PriorFrom = "last full run"
 	}
+	res.Stats.Prior = params.Lambda
 	res.Params = params
 
-	// Score every candidate pair, the pairs split over the cores.
+	// Score every candidate pair, the pairs split over the cores. Pairs of two different valid
+	// IDs can never be one person: neither linked nor queued, whatever their score.
 	scoreStart := time.Now()
 	workers := max(1, opts.Workers)
 	if opts.Workers == 0 {
@@ -150,7 +203,7 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 				a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
 				levels(m, a, b, lv)
 				wt, p := score(m, params, lv, tf, a)
-				if p >= m.ReviewLow {
+				if p >= m.ReviewLow && !(a.idStd != "" && b.idStd != "" && a.idStd != b.idStd) {
 					l := Link{A: int(pr >> 32), B: int(pr & 0xffffffff), P: p, W: wt, Levels: append([]int8(nil), lv...), Rule: "model"}
 					if p >= m.Threshold {
 						linkParts[w] = append(linkParts[w], l)
@@ -167,6 +220,7 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 		links = append(links, linkParts[w]...)
 		review = append(review, reviewParts[w]...)
 	}
+	links, review, res.Stats.Ambiguous = ambiguous(xs, links, review, m.AmbiguityMargin)
 	if d := time.Since(scoreStart).Seconds(); d > 0 {
 		res.Stats.PairsPerSec = float64(len(pairs)) / d
 	}
@@ -253,12 +307,23 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 		decided[[2]string{d.A, d.B}], decided[[2]string{d.B, d.A}] = true, true
 	}
 	for _, l := range review {
-		if uf.find(l.A) != uf.find(l.B) && !decided[[2]string{recs[l.A].Key, recs[l.B].Key}] {
+		ra, rb := uf.find(l.A), uf.find(l.B)
+		if ra != rb && !decided[[2]string{recs[l.A].Key, recs[l.B].Key}] {
+			l.Gain = l.P * float64(uf.size[ra]) * float64(uf.size[rb])
 			res.Review = append(res.Review, l)
 		}
 	}
+	sort.SliceStable(res.Review, func(i, j int) bool {
+		if res.Review[i].Gain != res.Review[j].Gain {
+			return res.Review[i].Gain > res.Review[j].Gain
+		}
+		return recs[res.Review[i].A].Key < recs[res.Review[j].A].Key
+	})
 	res.Events = assignIDs(recs, uf, opts, res.Person)
 	res.Stats.Links, res.Stats.ReviewPairs = len(used), len(res.Review)
+	if len(recs) > 0 {
+		res.Stats.ReviewPerThousand = 1000 * float64(len(res.Review)) / float64(len(recs))
+	}
 	persons := map[string]bool{}
 	for _, p := range res.Person {
 		persons[p] = true
@@ -269,23 +334,24 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 }
 
 // candidates returns the pairs (i<j packed as i<<32|j) sharing a blocking key; on an
-// incremental run only pairs with a changed record.
-func candidates(xs []rec, m *Model, changed []bool, full bool) ([]uint64, int) {
+// incremental run only pairs with a changed record. Blocks over max_block are not used; they
+// are returned, largest first.
+func candidates(xs []rec, m *Model, changed []bool, full bool) ([]uint64, []OversizeBlock) {
 	var pairs []uint64
-	skipped := 0
+	var oversize []OversizeBlock
 	for _, b := range m.Blocking {
 		blocks := map[string][]int32{}
 		for i := range xs {
-			for _, k := range keysOf(&xs[i], b.Keys) {
+			for _, k := range keysOf(&xs[i], b.keys) {
 				blocks[k] = append(blocks[k], int32(i))
 			}
 		}
-		for _, ids := range blocks {
+		for key, ids := range blocks {
 			if len(ids) < 2 {
 				continue
 			}
 			if len(ids) > m.MaxBlock {
-				skipped++
+				oversize = append(oversize, OversizeBlock{Blocking: b.Name, Key: strings.ReplaceAll(strings.TrimPrefix(key, "\x1f"), "\x1f", "|"), Size: len(ids)})
 				continue
 			}
 			for x := 0; x < len(ids); x++ {
@@ -311,28 +377,153 @@ func candidates(xs []rec, m *Model, changed []bool, full bool) ([]uint64, int) {
 			out = append(out, p)
 		}
 	}
-	return out, skipped
+	sort.Slice(oversize, func(i, j int) bool {
+		a, b := oversize[i], oversize[j]
+		if a.Size != b.Size {
+			return a.Size > b.Size
+		}
+		if a.Blocking != b.Blocking {
+			return a.Blocking < b.Blocking
+		}
+		return a.Key < b.Key
+	})
+	return out, oversize
+}
+
+// missingReason lists why a record takes part with something missing (nil: nothing).
+func missingReason(r *records.Record, x *rec) []string {
+	var out []string
+	if x.name == "" {
+		out = append(out, ReasonNoName)
+	}
+	raw := strings.TrimSpace(r.Fields["birth_date"])
+	if raw == "" {
+		raw = strings.TrimSpace(r.Fields["birth_month"])
+	}
+	if raw != "" && r.Birth == "" {
+		if y, ok := leadingYear(raw); ok && y < 1800 {
+			out = append(out, ReasonBirthBefore1800)
+		} else {
+			out = append(out, ReasonBirthUnparsed)
+		}
+	}
+	if (r.Birth == "" || r.BirthFlag == standardize.DateImpossible) && x.birth != "" && x.birth != r.Birth {
+		out = append(out, ReasonBirthFromID)
+	}
+	return out
+}
+
+// leadingYear reads the first run of exactly four digits in a date as written.
+func leadingYear(s string) (int, bool) {
+	s = standardize.Fold(s)
+	for i := 0; i+4 <= len(s); i++ {
+		if (i == 0 || !isDigit(s[i-1])) && isDigits(s[i:i+4]) && (i+4 == len(s) || !isDigit(s[i+4])) {
+			y, err := strconv.Atoi(s[i : i+4])
+			return y, err == nil
+		}
+	}
+	return 0, false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ambiguous takes out the model links of each record without a valid ID that links above
+// threshold to records of two different valid IDs whose best weights are within margin bits
+// (father and son of one name in one flat, the son's row with nothing else to tell): the
+// record cannot be both and nothing says which, so its links go to review, rule "ambiguous".
+func ambiguous(xs []rec, links, review []Link, margin float64) ([]Link, []Link, int) {
+	best := map[int]map[string]float64{} // record without ID → partner's valid ID → best weight
+	note := func(i, j int, w float64) {
+		if xs[i].idStd != "" || xs[j].idStd == "" {
+			return
+		}
+		if best[i] == nil {
+			best[i] = map[string]float64{}
+		}
+		if v, ok := best[i][xs[j].idStd]; !ok || w > v {
+			best[i][xs[j].idStd] = w
+		}
+	}
+	for _, l := range links {
+		note(l.A, l.B, l.W)
+		note(l.B, l.A, l.W)
+	}
+	amb := map[int]bool{}
+	for i, byID := range best {
+		if len(byID) < 2 {
+			continue
+		}
+		ws := make([]float64, 0, len(byID))
+		for _, w := range byID {
+			ws = append(ws, w)
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(ws)))
+		if ws[0]-ws[1] < margin {
+			amb[i] = true
+		}
+	}
+	if len(amb) == 0 {
+		return links, review, 0
+	}
+	kept := links[:0]
+	for _, l := range links {
+		if amb[l.A] || amb[l.B] {
+			l.Rule = "ambiguous"
+			review = append(review, l)
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return kept, review, len(amb)
 }
 
 // levels fills lv with each comparison's level for the pair (-1 = null).
 func levels(m *Model, a, b *rec, lv []int8) {
-	for ci, c := range m.Comparisons {
-		if nullWhen[c.Name](a, b) {
-			lv[ci] = -1
-			continue
-		}
-		lv[ci] = int8(len(c.Levels) - 1)
-		for li, l := range c.Levels[:len(c.Levels)-1] {
-			if rules[l.Rule](a, b) {
-				lv[ci] = int8(li)
-				break
-			}
-		}
+	for ci := range m.Comparisons {
+		lv[ci] = level(&m.Comparisons[ci], a, b)
 	}
 }
 
+// level is the pair's level at one comparison: the first whose rule holds, -1 when null.
+func level(c *Comparison, a, b *rec) int8 {
+	null := false
+	if c.Field != "" {
+		null = a.fv[c.slot] == "" || b.fv[c.slot] == ""
+	} else {
+		null = builtinNull[c.Name](a, b)
+	}
+	last := len(c.Levels) - 1
+	for li, l := range c.Levels[:last] {
+		if l.Rule == "null" {
+			if null {
+				return int8(li)
+			}
+			continue
+		}
+		if null {
+			continue
+		}
+		if c.fn[li](a, b) {
+			return int8(li)
+		}
+	}
+	if null {
+		return -1
+	}
+	return int8(last)
+}
+
 // score returns the match weight and probability of a pair with these levels.
-func score(m *Model, p Params, lv []int8, tf map[string]float64, a *rec) (float64, float64) {
+func score(m *Model, p Params, lv []int8, tf []map[string]float64, a *rec) (float64, float64) {
 	w := math.Log2(p.Lambda / (1 - p.Lambda))
 	for ci, l := range lv {
 		if l < 0 {
@@ -343,36 +534,89 @@ func score(m *Model, p Params, lv []int8, tf map[string]float64, a *rec) (float6
 	return w, 1 / (1 + math.Exp2(-w))
 }
 
-// levelWeight is log2(m/u), with a term-frequency u for the first level of a tf comparison.
-func levelWeight(m *Model, p Params, ci, l int, tf map[string]float64, a *rec) float64 {
+// tfValue is the value a tf comparison's frequency is looked up by.
+func tfValue(c *Comparison, x *rec) string {
+	if c.Field != "" {
+		return x.fv[c.slot]
+	}
+	return x.name
+}
+
+// levelWeight is log2(m/u), with u the value's frequency for the first level of a tf comparison.
+func levelWeight(m *Model, p Params, ci, l int, tf []map[string]float64, a *rec) float64 {
 	u := p.U[ci][l]
-	if l == 0 && m.Comparisons[ci].TF && tf != nil {
-		if f, ok := tf[a.name]; ok {
+	if l == 0 && m.Comparisons[ci].TF && tf != nil && tf[ci] != nil {
+		if f, ok := tf[ci][tfValue(&m.Comparisons[ci], a)]; ok {
 			u = math.Max(f, 1e-7)
 		}
 	}
 	return math.Log2(p.M[ci][l] / u)
 }
 
-// nameFrequencies is each name's share of the records.
-func nameFrequencies(xs []rec) map[string]float64 {
-	n := map[string]int{}
-	for i := range xs {
-		if xs[i].name != "" {
-			n[xs[i].name]++
+// frequencies is, per tf comparison, each value's share of the records.
+func frequencies(xs []rec, m *Model) []map[string]float64 {
+	out := make([]map[string]float64, len(m.Comparisons))
+	for ci := range m.Comparisons {
+		c := &m.Comparisons[ci]
+		if !c.TF {
+			continue
 		}
+		n := map[string]int{}
+		for i := range xs {
+			if v := tfValue(c, &xs[i]); v != "" {
+				n[v]++
+			}
+		}
+		tf := make(map[string]float64, len(n))
+		for k, v := range n {
+			tf[k] = float64(v) / float64(len(xs))
+		}
+		out[ci] = tf
 	}
-	tf := make(map[string]float64, len(n))
-	for k, c := range n {
-		tf[k] = float64(c) / float64(len(xs))
-	}
-	return tf
+	return out
 }
 
-// estimate gets u from random pairs and m (and the prior) by EM over the candidate pairs,
-// aggregated into distinct level patterns.
-func estimate(xs []rec, pairs []uint64, m *Model) Params {
+// estimation says where a run's parameters came from.
+type estimation struct {
+	priorFrom string
+	capped    bool
+	mFrom     map[string]string
+}
+
+// readsID reports whether a comparison looks at the records' ID numbers (its m cannot be
+// learnt from pairs chosen for their equal IDs).
+func readsID(c *Comparison) bool {
+	switch c.Field {
+	case "":
+		return c.Name == "id" || c.Name == "id_consistency"
+	case "id_no", "id_masked", "disability_cert", "householder_id_no":
+		return true
+	}
+	return false
+}
+
+// Minimum numbers of pairs an estimate from the data needs.
+const (
+	minLabelled = 200  // pairs with equal valid IDs, for m (per comparison, non-null) and the prior
+	minRandom   = 100  // random pairs where a comparison is not null, for u
+	mFloor      = 1e-4 // m learnt from equal-ID pairs
+	emFloor     = 1e-6 // m by EM (the ID comparisons: a known ID that disagrees is strong evidence)
+)
+
+// estimate finds the parameters of a full run. u is every level's share among random record
+// pairs (nearly all different people). The prior λ is the chance that two records drawn from
+// all records are one person: with prior_from = "ids", the share of equal-ID pairs among all
+// pairs of records carrying a valid ID; "em", EM's share of matches among the candidate pairs
+// times their number over all pairs; "fixed", the model's. m is, with m_from = "ids", each
+// level's share among candidate pairs with equal valid IDs (comparisons that read the ID, or
+// with too few such pairs, take EM's); "em", EM's; "fixed", the model's. EM runs over the
+// candidate pairs' level patterns estimating m, the candidates' own u and their match share
+// together (textbook Fellegi–Sunter EM), so that what blocking made agree does not pass for
+// evidence of a match. Every estimated λ is capped at max_prior; an m learnt from equal-ID pairs
+// is kept >= 0.0001 (no one disagreement is proof), one by EM >= 0.000001.
+func estimate(xs []rec, pairs []uint64, m *Model) (Params, estimation) {
 	nc := len(m.Comparisons)
+	est := estimation{mFrom: map[string]string{}}
 	p := Params{Lambda: m.Prior, M: make([][]float64, nc), U: make([][]float64, nc)}
 	for ci, c := range m.Comparisons {
 		p.M[ci] = make([]float64, len(c.Levels))
@@ -380,15 +624,13 @@ func estimate(xs []rec, pairs []uint64, m *Model) Params {
 		for li, l := range c.Levels {
 			p.M[ci][li], p.U[ci][li] = l.M, l.U
 		}
+		est.mFrom[c.Name] = FromFixed
 	}
 	lv := make([]int8, nc)
-	// u from random pairs (almost all of them are different people).
+	// u from random pairs.
 	if len(xs) > 1 {
 		r := rand.New(rand.NewPCG(42, 42))
-		counts := make([][]float64, nc)
-		for ci := range counts {
-			counts[ci] = make([]float64, len(m.Comparisons[ci].Levels))
-		}
+		counts := newCounts(m)
 		for k := 0; k < m.RandomPairs; k++ {
 			i, j := r.IntN(len(xs)), r.IntN(len(xs))
 			if i == j {
@@ -402,59 +644,119 @@ func estimate(xs []rec, pairs []uint64, m *Model) Params {
 			}
 		}
 		for ci := range counts {
-			total := 0.0
-			for _, c := range counts[ci] {
-				total += c
-			}
-			if total < 100 {
-				continue // too little data: keep the model's u
-			}
-			for li := range counts[ci] {
-				// Laplace-smoothed, never above the prior guess for agreeing levels by much.
-				p.U[ci][li] = (counts[ci][li] + 0.5) / (total + 0.5*float64(len(counts[ci])))
+			if total := sum(counts[ci]); total >= minRandom {
+				for li := range counts[ci] {
+					p.U[ci][li] = (counts[ci][li] + 0.5) / (total + 0.5*float64(len(counts[ci])))
+				}
 			}
 		}
 	}
-	// Patterns of the candidate pairs.
+	allPairs := float64(len(xs)) * float64(len(xs)-1) / 2
+	est.priorFrom = FromFixed
+	// The prior from valid IDs over all records.
+	if m.PriorFrom == FromIDs {
+		byID := map[string]float64{}
+		n := 0.0
+		for i := range xs {
+			if xs[i].idStd != "" {
+				byID[xs[i].idStd]++
+				n++
+			}
+		}
+		same := 0.0
+		for _, c := range byID {
+			same += c * (c - 1) / 2
+		}
+		if same >= minLabelled {
+			p.Lambda, est.priorFrom = same/(n*(n-1)/2), FromIDs
+		}
+	}
+	// EM over the candidate pairs' patterns.
 	pat := map[string]float64{}
+	labelled := newCounts(m)
 	for _, pr := range pairs {
-		levels(m, &xs[int(pr>>32)], &xs[int(pr&0xffffffff)], lv)
+		a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
+		levels(m, a, b, lv)
 		pat[string(int8sToBytes(lv))]++
+		if a.idStd != "" && a.idStd == b.idStd {
+			for ci, l := range lv {
+				if l >= 0 {
+					labelled[ci][l]++
+				}
+			}
+		}
 	}
-	if len(pat) == 0 {
-		return p
+	needEM := m.MFrom != FromFixed || (m.PriorFrom != FromFixed && est.priorFrom != FromIDs)
+	if len(pat) > 0 && needEM {
+		em := runEM(m, p, pat, len(pairs))
+		if m.MFrom != FromFixed {
+			for ci := range p.M {
+				copy(p.M[ci], em.M[ci])
+				est.mFrom[m.Comparisons[ci].Name] = FromEM
+			}
+		}
+		if m.PriorFrom != FromFixed && est.priorFrom != FromIDs {
+			p.Lambda, est.priorFrom = em.Lambda*float64(len(pairs))/allPairs, FromEM
+		}
 	}
+	if m.MFrom == FromIDs {
+		for ci := range m.Comparisons {
+			c := &m.Comparisons[ci]
+			total := sum(labelled[ci])
+			if readsID(c) || total < minLabelled {
+				continue
+			}
+			for li := range labelled[ci] {
+				p.M[ci][li] = math.Max((labelled[ci][li]+0.5)/(total+0.5*float64(len(labelled[ci]))), mFloor)
+			}
+			est.mFrom[c.Name] = FromIDs
+		}
+	}
+	if est.priorFrom != FromFixed && p.Lambda > m.MaxPrior {
+		p.Lambda, est.capped = m.MaxPrior, true
+	}
+	p.Lambda = math.Max(p.Lambda, 1e-12)
+	return p, est
+}
+
+func newCounts(m *Model) [][]float64 {
+	out := make([][]float64, len(m.Comparisons))
+	for ci := range out {
+		out[ci] = make([]float64, len(m.Comparisons[ci].Levels))
+	}
+	return out
+}
+
+func sum(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}
+
+// runEM estimates m, the candidates' u and their share of matches (Lambda of the result: a
+// share of the candidate pairs, not of all pairs) from the candidate patterns, starting from
+// the model's m, the random pairs' u and a share of one match in ten candidates.
+func runEM(m *Model, start Params, pat map[string]float64, n int) Params {
 	type patc struct {
 		lv []int8
 		n  float64
 	}
 	var ps []patc
-	for k, n := range pat {
-		ps = append(ps, patc{bytesToInt8s(k), n})
+	for k, c := range pat {
+		ps = append(ps, patc{bytesToInt8s(k), c})
 	}
-	fixed := false
-	if m.PriorFromIDs {
-		var same, both float64
-		for _, pr := range pairs {
-			a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
-			if a.idStd != "" && b.idStd != "" {
-				both++
-				if a.idStd == b.idStd {
-					same++
-				}
-			}
-		}
-		if both >= 200 {
-			p.Lambda, fixed = math.Min(math.Max(same/both, 1e-4), 0.99), true
-		}
+	sort.Slice(ps, func(i, j int) bool { return string(int8sToBytes(ps[i].lv)) < string(int8sToBytes(ps[j].lv)) })
+	nc := len(start.M)
+	p := Params{Lambda: 0.1, M: make([][]float64, nc), U: make([][]float64, nc)}
+	for ci := range start.M {
+		p.M[ci] = append([]float64(nil), start.M[ci]...)
+		p.U[ci] = append([]float64(nil), start.U[ci]...)
 	}
 	for it := 0; it < m.EMIterations; it++ {
-		num := make([][]float64, nc)
-		den := make([]float64, nc)
-		for ci := range num {
-			num[ci] = make([]float64, len(p.M[ci]))
-		}
-		var matches, total float64
+		numM, numU := newCounts(m), newCounts(m)
+		var matches float64
 		for _, q := range ps {
 			lm, lu := math.Log(p.Lambda), math.Log(1-p.Lambda)
 			for ci, l := range q.lv {
@@ -465,25 +767,26 @@ func estimate(xs []rec, pairs []uint64, m *Model) Params {
 			}
 			post := 1 / (1 + math.Exp(lu-lm))
 			matches += post * q.n
-			total += q.n
 			for ci, l := range q.lv {
 				if l >= 0 {
-					num[ci][l] += post * q.n
-					den[ci] += post * q.n
+					numM[ci][l] += post * q.n
+					numU[ci][l] += (1 - post) * q.n
 				}
 			}
 		}
-		for ci := range num {
-			if den[ci] <= 0 {
-				continue
+		for ci := range numM {
+			if tm := sum(numM[ci]); tm > 0 {
+				for li := range numM[ci] {
+					p.M[ci][li] = math.Max((numM[ci][li]+1e-3)/(tm+1e-3*float64(len(numM[ci]))), emFloor)
+				}
 			}
-			for li := range num[ci] {
-				p.M[ci][li] = math.Max((num[ci][li]+1e-3)/(den[ci]+1e-3*float64(len(num[ci]))), 1e-6)
+			if tu := sum(numU[ci]); tu > 0 {
+				for li := range numU[ci] {
+					p.U[ci][li] = math.Max((numU[ci][li]+1e-3)/(tu+1e-3*float64(len(numU[ci]))), 1e-6)
+				}
 			}
 		}
-		if !fixed {
-			p.Lambda = math.Min(math.Max(matches/total, 1e-6), 0.999)
-		}
+		p.Lambda = math.Min(math.Max(matches/float64(n), 1e-6), 0.999)
 	}
 	return p
 }

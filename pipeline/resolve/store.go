@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 	}
 	rows, err := db.QueryContext(ctx, `SELECT record_key, person_id, record_hash FROM resolve.record_person`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resolve.record_person: %w", err)
 	}
 	for rows.Next() {
 		if st.Previous == nil {
@@ -87,7 +88,7 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 		}
 		rows, err := db.QueryContext(ctx, `SELECT comparison, level, m, u, prior_lambda FROM resolve.params WHERE run = ?`, lastFull.Int64)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("resolve.params: %w", err)
 		}
 		found := 0
 		for rows.Next() {
@@ -108,6 +109,9 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 			}
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("resolve.params: %w", err)
+		}
 		total := 0
 		for _, c := range m.Comparisons {
 			total += len(c.Levels)
@@ -118,7 +122,7 @@ func LoadState(ctx context.Context, db *sql.DB, m *Model) (*State, error) {
 	}
 	rows, err = db.QueryContext(ctx, `SELECT record_a, record_b, same FROM resolve.decisions ORDER BY decided_at`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resolve.decisions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -234,7 +238,7 @@ func Save(ctx context.Context, conn *sql.Conn, run int64, m *Model, recs []recor
 	}
 	err = store.Append(conn, "resolve", "review", len(res.Review), func(i int) []driver.Value {
 		l := res.Review[i]
-		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, Explain(m, res.Params, l)}
+		return []driver.Value{run, recs[l.A].Key, recs[l.B].Key, l.P, l.W, Explain(m, res.Params, l), l.Gain, l.Rule}
 	})
 	if err != nil {
 		return fmt.Errorf("resolve.review: %w", err)
@@ -266,11 +270,35 @@ func Save(ctx context.Context, conn *sql.Conn, run int64, m *Model, recs []recor
 		return fmt.Errorf("resolve.record_history: %w", err)
 	}
 	s := res.Stats
+	if err := store.WriteCounts(conn, run, Counts(s)); err != nil {
+		return err
+	}
 	_, err = conn.ExecContext(ctx, `INSERT INTO resolve.runs (run, run_at, mode, records, resolved, pairs, pairs_per_sec, links, review_pairs,
-			persons, seconds, next_person, sync_id, model_fp, sources_fp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			(SELECT coalesce(max(sync_id), 0) FROM meta.syncs), ?, ?)`, run, time.Now().UTC(), s.Mode,
-		s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq, fp.Model, fp.Sources)
+			persons, seconds, next_person, sync_id, model_fp, sources_fp, prior, prior_from, prior_capped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			(SELECT coalesce(max(sync_id), 0) FROM meta.syncs), ?, ?, ?, ?, ?)`, run, time.Now().UTC(), s.Mode,
+		s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, s.ReviewPairs, s.Persons, s.Seconds, st.NextSeq, fp.Model, fp.Sources,
+		s.Prior, s.PriorFrom, s.PriorCapped)
 	return err
+}
+
+// Counts are a run's figures for resolve.counts (stage "resolve"): records taking part with
+// something missing, by reason; records linked to no one for ambiguity; and every block over
+// max_block with its rule and key.
+func Counts(s Stats) []store.Count {
+	var out []store.Count
+	reasons := make([]string, 0, len(s.Counts))
+	for r := range s.Counts {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		out = append(out, store.Count{Stage: "resolve", Item: r, N: int64(s.Counts[r])})
+	}
+	out = append(out, store.Count{Stage: "resolve", Item: "ambiguous", N: int64(s.Ambiguous)})
+	for _, b := range s.OversizeBlocks {
+		out = append(out, store.Count{Stage: "resolve", Item: "oversize_block", N: int64(b.Size), Detail: b.Blocking + "=" + b.Key})
+	}
+	return out
 }
 
 // levelText is "comparison=level,…" for a scored link ("" for a decided one).

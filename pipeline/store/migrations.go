@@ -58,6 +58,18 @@ var Migrations = []Migration{
 		// process long gone: reading one crashed the reader).
 		return dropStageViews(ctx, conn)
 	}},
+	{3, "reconcile counts, review gain and rule, the prior of each run", statements(
+		// One row per figure of a reconcile run: nothing a stage leaves out goes uncounted (records
+		// skipped and why, blocks over max_block with their key, records missing a name …).
+		`CREATE TABLE IF NOT EXISTS resolve.counts (
+			run BIGINT NOT NULL, stage VARCHAR NOT NULL, source VARCHAR, item VARCHAR NOT NULL, n BIGINT NOT NULL, detail VARCHAR)`,
+		// The queue is worked in order of gain; rule says why a pair is there (model | ambiguous).
+		`ALTER TABLE resolve.review ADD COLUMN IF NOT EXISTS gain DOUBLE`,
+		`ALTER TABLE resolve.review ADD COLUMN IF NOT EXISTS rule VARCHAR`,
+		`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS prior DOUBLE`,
+		`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS prior_from VARCHAR`,
+		`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS prior_capped BOOLEAN`,
+	)},
 }
 
 // Latest is the newest schema version.

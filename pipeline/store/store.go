@@ -213,3 +213,23 @@ func (d *DB) RecordFailure(ctx context.Context, r Run) error {
 	}
 	return fmt.Errorf("meta.runs: recording the failure of %s: %w", r.Source, err)
 }
+
+// Count is one figure of a reconcile run for resolve.counts: a stage ("records", "resolve"),
+// the source it concerns ("" for all), what was counted, how many, and a detail (a blocking key).
+type Count struct {
+	Stage, Source, Item string
+	N                   int64
+	Detail              string
+}
+
+// WriteCounts appends a run's counts on conn, inside the run's transaction.
+func WriteCounts(conn *sql.Conn, run int64, counts []Count) error {
+	return Append(conn, "resolve", "counts", len(counts), func(i int) []driver.Value {
+		c := counts[i]
+		var detail any
+		if c.Detail != "" {
+			detail = c.Detail
+		}
+		return []driver.Value{run, c.Stage, c.Source, c.Item, c.N, detail}
+	})
+}

@@ -11,11 +11,13 @@
 //
 //   - Floating (system 2): GET /api/v1/residents?page=N&size=M&updatedAfter=T
 //     page is 1-based (default 1), size defaults to 100 and is clamped to
-//     Config.MaxPage. Each item must carry a string field "updatedAt"
-//     (RFC 3339). With updatedAfter (RFC 3339, URL-encoded, so a "+" offset
-//     must be sent as %2B) only items whose updatedAt is strictly later are
-//     included. Included items are ordered by updatedAt ascending, ties in
-//     the original order. Answer:
+//     Config.MaxPage. Each item has a last-update time: the server's own
+//     bookkeeping in Config.Updated (not part of the item, as in the
+//     contract, whose items carry no update time), or else the item's string
+//     field "updatedAt" (RFC 3339). With updatedAfter (RFC 3339, URL-encoded,
+//     so a "+" offset must be sent as %2B) only items updated strictly later
+//     are included. Included items are ordered by update time ascending, ties
+//     in the original order. Answer:
 //     {"total": <included>, "page": N, "size": <effective size>, "items": [...]}.
 //     Authentication: "Authorization: Bearer <Token>".
 //   - Elderly (system 4): GET /openapi/elders?offset=N&limit=M, offset
@@ -132,10 +134,14 @@ type Config struct {
 	Kind Kind
 	// Items are the records, in the system's stable order. Each must be a
 	// valid JSON object (not validated); they are copied and later sent
-	// verbatim. For Floating each needs a string field "updatedAt" in
-	// RFC 3339; an item without a parseable one sorts first and is never
-	// newer than any updatedAfter.
+	// verbatim. For Floating an item without an update time (see Updated)
+	// sorts first and is never newer than any updatedAfter.
 	Items []json.RawMessage
+	// Updated (Floating only) is each item's last-update time, index for
+	// index with Items: the server's internal column that updatedAfter
+	// filters on, never sent. Nil takes the time from each item's string
+	// field "updatedAt" (RFC 3339) instead; a zero time means none.
+	Updated []time.Time
 	// Token is the credential: for Floating and Volunteers the request
 	// needs "Authorization: Bearer <Token>", for Elderly "X-Api-Key: <Token>".
 	// Empty means no authentication check.
@@ -208,7 +214,7 @@ func New(cfg Config) *API {
 	if a.maxPage <= 0 {
 		a.maxPage = DefaultMaxPage
 	}
-	a.SetItems(cfg.Items)
+	a.SetData(cfg.Items, cfg.Updated)
 	return a
 }
 
@@ -218,9 +224,19 @@ func New(cfg Config) *API {
 func Handler(cfg Config) http.Handler { return New(cfg) }
 
 // SetItems atomically replaces the served data (used to simulate changes
-// between sync runs). The items are copied. Requests already being answered
-// finish with the old data; every page is built from a single snapshot.
-func (a *API) SetItems(items []json.RawMessage) {
+// between sync runs), taking Floating's update times from the items'
+// "updatedAt" fields. It is SetData(items, nil).
+func (a *API) SetItems(items []json.RawMessage) { a.SetData(items, nil) }
+
+// SetData atomically replaces the served data and, for Floating, the
+// internal update times (updated, index for index with items; nil: from
+// each item's "updatedAt"). The items are copied. Requests already being
+// answered finish with the old data; every page is built from a single
+// snapshot. It panics when updated is given with another length than items.
+func (a *API) SetData(items []json.RawMessage, updated []time.Time) {
+	if updated != nil && len(updated) != len(items) {
+		panic(fmt.Sprintf("apisim: %d update times for %d items", len(updated), len(items)))
+	}
 	size := 0
 	for _, it := range items {
 		size += len(it)
@@ -240,6 +256,10 @@ func (a *API) SetItems(items []json.RawMessage) {
 		ds.order = make([]int, len(items))
 		for i, it := range ds.items {
 			ds.order[i] = i
+			if updated != nil {
+				times[i] = updated[i]
+				continue
+			}
 			var s stamp
 			if json.Unmarshal(it, &s) == nil {
 				if t, err := time.Parse(time.RFC3339, s.UpdatedAt); err == nil {
@@ -609,3 +629,6 @@ func (s *Server) Stats() Stats { return s.api.Stats() }
 
 // SetItems atomically replaces the served data; see API.SetItems.
 func (s *Server) SetItems(items []json.RawMessage) { s.api.SetItems(items) }
+
+// SetData replaces the served items and their internal update times (see API.SetData).
+func (s *Server) SetData(items []json.RawMessage, updated []time.Time) { s.api.SetData(items, updated) }

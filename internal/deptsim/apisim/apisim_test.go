@@ -325,6 +325,61 @@ func TestFloatingUpdatedAfter(t *testing.T) {
 	}
 }
 
+// The contract's items carry no update time: with Config.Updated the server filters on its own
+// internal times, serves the items byte for byte without any time in them, and SetData moves
+// exactly the items whose time it changes past an updatedAfter.
+func TestFloatingInternalUpdateTimes(t *testing.T) {
+	const n = 300
+	items := make([]json.RawMessage, n)
+	updated := make([]time.Time, n)
+	for i := range items {
+		items[i] = json.RawMessage(fmt.Sprintf(`{"permitNo":"P%03d","name":"居民%d号"}`, i, i))
+		updated[i] = base.Add(time.Duration((i*37)%n) * time.Minute)
+	}
+	api := New(Config{Kind: Floating, Items: items, Updated: updated})
+	ts := httptest.NewServer(api)
+	defer ts.Close()
+	c := newClient(t, ts.URL, Floating, "")
+	cutoff := base.Add(199 * time.Minute) // 100 items are later
+	got := c.fetchAll(40, cutoff.Format(time.RFC3339))
+	if len(got) != 100 {
+		t.Fatalf("%d items after %v, want 100", len(got), cutoff)
+	}
+	for k, it := range got {
+		if strings.Contains(string(it), "updated") {
+			t.Fatalf("item %s carries an update time", it)
+		}
+		var v struct{ PermitNo string }
+		if err := json.Unmarshal(it, &v); err != nil {
+			t.Fatal(err)
+		}
+		var i int
+		fmt.Sscanf(v.PermitNo, "P%d", &i)
+		if !updated[i].After(cutoff) || string(items[i]) != string(it) {
+			t.Fatalf("item %d (%s) served after %v with internal time %v", i, it, cutoff, updated[i])
+		}
+		if want := base.Add(time.Duration(200+k) * time.Minute); !updated[i].Equal(want) { // the times are distinct minutes
+			t.Fatalf("item %d served %d-th with time %v, want %v (update-time order)", i, k, updated[i], want)
+		}
+	}
+	// Three items change now: after the newest old time exactly those are served.
+	later := append([]time.Time(nil), updated...)
+	for _, i := range []int{3, 150, 299} {
+		later[i] = base.Add(48 * time.Hour)
+	}
+	api.SetData(items, later)
+	got = c.fetchAll(100, base.Add(24*time.Hour).Format(time.RFC3339))
+	if len(got) != 3 || string(got[0]) != string(items[3]) || string(got[1]) != string(items[150]) || string(got[2]) != string(items[299]) {
+		t.Fatalf("after SetData: %d items %s", len(got), got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SetData with fewer times than items did not panic")
+		}
+	}()
+	api.SetData(items, later[:5])
+}
+
 func TestAuth(t *testing.T) {
 	items := genItems(10, "a")
 	for _, kind := range kinds {

@@ -57,6 +57,9 @@ const (
 	// Notes are normally given in Sheet.Notes, after the table, but a Note row
 	// inside Rows is allowed (e.g. a sub-heading typed between blocks).
 	Note
+	// Line is a line of free text (Values[0]) typed into column A only, not
+	// merged and without borders: a note a clerk added under the table.
+	Line
 )
 
 // Row is one line under the header. Kind says what it is.
@@ -64,8 +67,8 @@ const (
 // Values: for Data and Total rows one value per Column (not counting the
 // serial column); fewer values leave the remaining cells empty, more is an
 // error. Allowed types: string, int (and the other Go integer types), int64,
-// float64 (and float32), bool, time.Time, nil (empty cell). For a Note row
-// Values[0] is the note text (a non-string is formatted with fmt.Sprint) and
+// float64 (and float32), bool, time.Time, nil (empty cell). For a Note or
+// Line row Values[0] is the text (a non-string is formatted with fmt.Sprint) and
 // no other value may be given. A Blank row takes no values.
 type Row struct {
 	Kind   RowKind
@@ -345,7 +348,7 @@ func writeSheet(f *excelize.File, sh *Sheet, st styles) ([]int, error) {
 			if err := sw.SetRow(cellName(1, r), buf); err != nil {
 				return nil, err
 			}
-		case Note:
+		case Note, Line:
 			if len(row.Values) > 1 {
 				return nil, fmt.Errorf("row %d: note row with %d values (want the text only)", i+1, len(row.Values))
 			}
@@ -357,7 +360,11 @@ func writeSheet(f *excelize.File, sh *Sheet, st styles) ([]int, error) {
 					text = fmt.Sprint(row.Values[0])
 				}
 			}
-			if err := writeNote(sw, st, r, width, text); err != nil {
+			if row.Kind == Line {
+				if err := sw.SetRow(cellName(1, r), []any{text}); err != nil {
+					return nil, err
+				}
+			} else if err := writeNote(sw, st, r, width, text); err != nil {
 				return nil, err
 			}
 		default:

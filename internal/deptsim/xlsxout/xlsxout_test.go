@@ -302,16 +302,28 @@ func TestBlankTotalAndNotes(t *testing.T) {
 			{Kind: Data, Values: []any{"甲", 1}},
 			{Kind: Total, Values: []any{nil, 1}},
 			{Kind: Total, Values: []any{"小计", 1}},
+			{Kind: Line, Values: []any{"说明：手工补记"}},
 		},
 		Notes: []string{"注：测试"},
 	}
-	if _, err := Write(path2, []Sheet{sh2}); err != nil {
+	rows2, err := Write(path2, []Sheet{sh2})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rows2[0]) != 1 || rows2[0][0] != 2 {
+		t.Errorf("data rows %v, want [2]: a Line row is not data", rows2)
+	}
 	f2 := open(t, path2)
-	wantCells(t, f2, sh2.Name, map[string]string{"A3": "合计", "B3": "1", "A4": "小计", "A5": "注：测试"})
-	if m := mergeSet(t, f2, sh2.Name); len(m) != 1 || m["A5:B5"] != "注：测试" {
-		t.Errorf("merges = %v, want only the note A5:B5", m)
+	wantCells(t, f2, sh2.Name, map[string]string{"A3": "合计", "B3": "1", "A4": "小计", "A5": "说明：手工补记", "B5": "", "A6": "注：测试"})
+	// The typed line is neither merged nor bordered; the note is merged.
+	if m := mergeSet(t, f2, sh2.Name); len(m) != 1 || m["A6:B6"] != "注：测试" {
+		t.Errorf("merges = %v, want only the note A6:B6", m)
+	}
+	if s, _ := f2.GetCellStyle(sh2.Name, "A5"); s != 0 {
+		t.Errorf("typed line A5 has style %d, want none", s)
+	}
+	if _, err := Write(path2, []Sheet{{Name: "x", Columns: []Column{{Name: "a"}}, Rows: []Row{{Kind: Line, Values: []any{"a", "b"}}}}}); err == nil {
+		t.Error("a Line row with two values was accepted")
 	}
 }
 
