@@ -52,12 +52,46 @@ func reconcile(ctx context.Context, cfg *jobs.Config, db *store.DB, full bool, m
 	}
 	s := r.Stats
 	if s.Mode == "unchanged" {
-		fmt.Fprintf(out, "reconcile: nothing landed, deleted or decided since run %d; %d persons as they were\n", r.Run, r.Persons)
+		fmt.Fprintf(out, "reconcile: %s since run %d; %d persons as they were\n", r.Reason, r.Run, r.Persons)
 		return nil
 	}
-	fmt.Fprintf(out, "reconcile run %d (%s): %d records, %d resolved, %d candidate pairs (%.0f pairs/s), %d links, %d persons, %d pairs for review, id events %v, %.1fs\n",
-		r.Run, s.Mode, s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, r.Persons, s.ReviewPairs, r.Events, r.Seconds)
+	why := ""
+	if r.Reason != "" {
+		why = " — " + r.Reason
+	}
+	fmt.Fprintf(out, "reconcile run %d (%s%s): %d records, %d resolved, %d candidate pairs (%.0f pairs/s), %d links, %d persons, %d pairs for review (%.1f per 1 000 records), id events %v, %.1fs\n",
+		r.Run, s.Mode, why, s.Records, s.Resolved, s.Pairs, s.PairsPerSec, s.Links, r.Persons, s.ReviewPairs, s.ReviewPerThousand, r.Events, r.Seconds)
+	printCounts(out, r)
 	return nil
+}
+
+// printCounts says what the run left out or took in with something missing (all of it is in
+// resolve.counts too): nothing is dropped without a count.
+func printCounts(out io.Writer, r jobs.ReconcileResult) {
+	var skipped []string
+	for _, e := range r.Extracted {
+		n := 0
+		for _, v := range e.Skipped {
+			n += v
+		}
+		if n > 0 || e.NoName > 0 || e.BirthUnusable > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s %d skipped (%v), %d without a name, %d birth unusable", e.Source, n, e.Skipped, e.NoName, e.BirthUnusable))
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(out, "  records: %s\n", strings.Join(skipped, "; "))
+	}
+	s := r.Stats
+	if len(s.Counts) > 0 || s.Ambiguous > 0 {
+		fmt.Fprintf(out, "  resolve: taking part with something missing %v; %d ambiguous (linked to no one, in review); prior %.3g from %s\n", s.Counts, s.Ambiguous, s.Prior, s.PriorFrom)
+	}
+	for i, b := range s.OversizeBlocks {
+		if i == 10 {
+			fmt.Fprintf(out, "  … %d more oversize blocks in resolve.counts\n", len(s.OversizeBlocks)-10)
+			break
+		}
+		fmt.Fprintf(out, "  block over max_block not compared: %s = %s (%d records)\n", b.Blocking, b.Key, b.Size)
+	}
 }
 
 // configDB adds --config to fs, parses args, loads the deployment and opens its database.
@@ -231,7 +265,7 @@ func runReview(ctx context.Context, args []string) error {
 	case "list":
 		rows, err := db.SQL().QueryContext(ctx, `SELECT v.record_a, v.record_b, v.probability, v.explanation, coalesce(a.name_raw, ''), coalesce(b.name_raw, '')
 			FROM resolve.review v LEFT JOIN std.records a ON a.record_key = v.record_a LEFT JOIN std.records b ON b.record_key = v.record_b
-			ORDER BY v.probability DESC LIMIT ?`, *limit)
+			ORDER BY v.gain DESC NULLS LAST, v.probability DESC LIMIT ?`, *limit)
 		if err != nil {
 			return err
 		}
