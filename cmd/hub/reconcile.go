@@ -148,7 +148,10 @@ func explain(ctx context.Context, db *sql.DB, what string, out io.Writer) error 
 	fmt.Fprintln(out, "\nfields (value ← rule):")
 	for rows.Next() {
 		var f, v, s, r string
-		rows.Scan(&f, &v, &s, &r)
+		if err := rows.Scan(&f, &v, &s, &r); err != nil {
+			rows.Close()
+			return err
+		}
 		fmt.Fprintf(out, "  %-14s %-28s ← %s\n", f, v, r)
 	}
 	rows.Close()
@@ -161,7 +164,10 @@ func explain(ctx context.Context, db *sql.DB, what string, out io.Writer) error 
 	for rows.Next() {
 		var k, s, l, role, n, i, c, rule string
 		var pr float64
-		rows.Scan(&k, &s, &l, &role, &n, &i, &c, &rule, &pr)
+		if err := rows.Scan(&k, &s, &l, &role, &n, &i, &c, &rule, &pr); err != nil {
+			rows.Close()
+			return err
+		}
 		fmt.Fprintf(out, "  %-16s %-40s %-9s %-12s %-20s %-9s %s %.3f\n", s, l, role, n, i, c, rule, pr)
 	}
 	rows.Close()
@@ -179,7 +185,10 @@ func explain(ctx context.Context, db *sql.DB, what string, out io.Writer) error 
 		var a, b, rule string
 		var pr, w float64
 		var detail sql.NullString
-		rows.Scan(&a, &b, &pr, &w, &rule, &detail)
+		if err := rows.Scan(&a, &b, &pr, &w, &rule, &detail); err != nil {
+			rows.Close()
+			return err
+		}
 		fmt.Fprintf(out, "  %s\n    ~ %s\n    p=%.4f w=%+.2f %s: %s\n", strings.ReplaceAll(a, "\x1f", " "), strings.ReplaceAll(b, "\x1f", " "), pr, w, rule, detail.String)
 	}
 	return rows.Err()
@@ -273,7 +282,9 @@ func runReview(ctx context.Context, args []string) error {
 		for rows.Next() {
 			var a, b, expl, na, nb string
 			var p float64
-			rows.Scan(&a, &b, &p, &expl, &na, &nb)
+			if err := rows.Scan(&a, &b, &p, &expl, &na, &nb); err != nil {
+				return err
+			}
 			fmt.Printf("%q %s\n%q %s\np=%.3f\n%s\n", a, na, b, nb, p, expl)
 		}
 		return rows.Err()
@@ -283,7 +294,9 @@ func runReview(ctx context.Context, args []string) error {
 		}
 		for _, k := range []string{fs.Arg(0), fs.Arg(1)} {
 			var n int
-			db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM std.records WHERE record_key = ?`, k).Scan(&n)
+			if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM std.records WHERE record_key = ?`, k).Scan(&n); err != nil {
+				return err
+			}
 			if n == 0 {
 				return fmt.Errorf("no record %q", k)
 			}

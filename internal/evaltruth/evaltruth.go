@@ -313,7 +313,9 @@ func households(ctx context.Context, db *sql.DB, dir string, items []item, rep *
 	truthHH := map[string]string{}         // true person → predicted household
 	for rows.Next() {
 		var h, p string
-		rows.Scan(&h, &p)
+		if err := rows.Scan(&h, &p); err != nil {
+			return err
+		}
 		t := personTruth[p]
 		if t == "" {
 			continue
