@@ -56,6 +56,10 @@ type Link struct {
 	W      float64
 	Levels []int8 // per comparison; -1 = null
 	Rule   string // id_exact, model, review_same; in the review queue: model or ambiguous
+	// Competing (ambiguous pairs only) is the number of other persons the pair's record without
+	// an ID links to as well; P is then the pair's share against them (see ambiguous), not
+	// 1/(1+2^-W).
+	Competing int
 	// Gain (review pairs only) is the expected number of record pairs a "same" verdict links
 	// correctly: P × the records of one side's person × the other's. The queue is ordered by it.
 	Gain float64
@@ -440,6 +444,12 @@ func isDigits(s string) bool {
 // threshold to records of two different valid IDs whose best weights are within margin bits
 // (father and son of one name in one flat, the son's row with nothing else to tell): the
 // record cannot be both and nothing says which, so its links go to review, rule "ambiguous".
+//
+// The probability of such a pair reflects the competition: the record is at most one of the
+// persons it links to, so the pair's hypothesis "one person" stands against "neither" and
+// against each competing person (a valid ID other than the pair's own that either record
+// links to, with its best odds 2^w): P = O / (1 + O + Σ O_k), O = 2^W of the pair. Two equal
+// candidates get ≈ 0.5 each, three ≈ 1/3; Link.Competing says how many persons competed.
 func ambiguous(xs []rec, links, review []Link, margin float64) ([]Link, []Link, int) {
 	best := map[int]map[string]float64{} // record without ID → partner's valid ID → best weight
 	note := func(i, j int, w float64) {
@@ -478,12 +488,39 @@ func ambiguous(xs []rec, links, review []Link, margin float64) ([]Link, []Link, 
 	for _, l := range links {
 		if amb[l.A] || amb[l.B] {
 			l.Rule = "ambiguous"
+			l.P, l.Competing = competingP(l, xs, best, amb)
 			review = append(review, l)
 			continue
 		}
 		kept = append(kept, l)
 	}
 	return kept, review, len(amb)
+}
+
+// competingP is an ambiguous pair's probability against the persons competing for its
+// ambiguous record(s) (see ambiguous), and their number. It is computed in bits relative to
+// the pair's weight, so that large weights do not overflow.
+func competingP(l Link, xs []rec, best map[int]map[string]float64, amb map[int]bool) (float64, int) {
+	own := map[string]bool{xs[l.A].idStd: true, xs[l.B].idStd: true}
+	rivals := map[string]float64{}
+	for _, i := range []int{l.A, l.B} {
+		if !amb[i] {
+			continue
+		}
+		for id, w := range best[i] {
+			if own[id] {
+				continue
+			}
+			if v, ok := rivals[id]; !ok || w > v {
+				rivals[id] = w
+			}
+		}
+	}
+	denom := 1 + math.Exp2(-l.W) // the pair itself and "neither", relative to the pair's odds
+	for _, w := range rivals {
+		denom += math.Exp2(w - l.W)
+	}
+	return 1 / denom, len(rivals)
 }
 
 // levels fills lv with each comparison's level for the pair (-1 = null).
@@ -983,6 +1020,11 @@ func Explain(m *Model, p Params, l Link) string {
 		}
 		fmt.Fprintf(&b, "%-15s %-14s %+6.2f\n", c.Name, c.Levels[lv].Name, math.Log2(p.M[ci][lv]/p.U[ci][lv]))
 	}
-	fmt.Fprintf(&b, "total weight %+.2f → probability %.4f (%s)\n", l.W, l.P, l.Rule)
+	if l.Rule == "ambiguous" {
+		fmt.Fprintf(&b, "total weight %+.2f → probability %.4f alone; against %d competing person(s) → %.4f (%s)\n",
+			l.W, 1/(1+math.Exp2(-l.W)), l.Competing, l.P, l.Rule)
+	} else {
+		fmt.Fprintf(&b, "total weight %+.2f → probability %.4f (%s)\n", l.W, l.P, l.Rule)
+	}
 	return b.String()
 }

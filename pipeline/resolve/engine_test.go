@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -306,6 +307,18 @@ func TestSameNameSameFlatAcrossGenerationsGoesToReview(t *testing.T) {
 	if !queued || res.Stats.Ambiguous == 0 {
 		t.Errorf("the ambiguous grid row is not in review (ambiguous %d)", res.Stats.Ambiguous)
 	}
+	// Equally like father and son: each of its pairs to them is ≈ 0.5, not ≈ 1.
+	for _, l := range res.Review {
+		other := l.A + l.B - at["grid:s"]
+		if (l.A == at["grid:s"] || l.B == at["grid:s"]) && (other == at["hj:f"] || other == at["hj:s"]) {
+			if l.Rule != "ambiguous" || l.Competing != 1 || l.P < 0.4 || l.P > 0.6 {
+				t.Errorf("grid:s–%s: rule %s, %d competing, p %.3f; want ambiguous, 1, ≈ 0.5", recs[other].Key, l.Rule, l.Competing, l.P)
+			}
+			if e := Explain(m, res.Params, l); !strings.Contains(e, "against 1 competing person") {
+				t.Errorf("explanation does not name the competition:\n%s", e)
+			}
+		}
+	}
 	if res.Person[at["grid:f"]] != res.Person[at["hj:f"]] {
 		t.Error("the grid row with the father's birth date was not linked to him")
 	}
@@ -386,5 +399,45 @@ func TestFixedPriorRespected(t *testing.T) {
 	}
 	if res.Stats.MFrom["name"] != FromIDs || res.Stats.MFrom["id"] != FromEM {
 		t.Errorf("m from %v: want name from ids, id (which reads the ID) from em", res.Stats.MFrom)
+	}
+}
+
+// An ambiguous pair's probability is its odds against "neither" and each competing person.
+func TestAmbiguousProbabilitySharedAmongCompetitors(t *testing.T) {
+	xs := []rec{{}, {idStd: "A"}, {idStd: "B"}, {idStd: "C"}, {}}
+	cases := []struct {
+		name    string
+		links   []Link // links of record 0 (no ID) to 1, 2, 3
+		want    []float64
+		compete int
+	}{
+		{"two equal", []Link{{A: 0, B: 1, W: 20}, {A: 0, B: 2, W: 20}}, []float64{0.5, 0.5}, 1},
+		{"three equal", []Link{{A: 0, B: 1, W: 20}, {A: 0, B: 2, W: 20}, {A: 0, B: 3, W: 20}}, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, 2},
+		{"2 bits apart", []Link{{A: 0, B: 1, W: 22}, {A: 0, B: 2, W: 20}}, []float64{0.8, 0.2}, 1},
+		{"weak pair: neither counts", []Link{{A: 0, B: 1, W: 1}, {A: 0, B: 2, W: 1}}, []float64{2.0 / 5, 2.0 / 5}, 1},
+	}
+	for _, c := range cases {
+		links := append([]Link{{A: 1, B: 4, W: 30}}, c.links...) // an unrelated link stays
+		kept, review, n := ambiguous(xs, links, nil, 4)
+		if n != 1 || len(kept) != 1 || kept[0].B != 4 || len(review) != len(c.links) {
+			t.Fatalf("%s: %d ambiguous, kept %v, %d in review", c.name, n, kept, len(review))
+		}
+		total := 0.0
+		for i, l := range review {
+			if math.Abs(l.P-c.want[i]) > 1e-4 || l.Competing != c.compete || l.Rule != "ambiguous" {
+				t.Errorf("%s: pair %d: p %.5f, %d competing, rule %s; want %.5f, %d", c.name, i, l.P, l.Competing, l.Rule, c.want[i], c.compete)
+			}
+			total += l.P
+		}
+		if total > 1+1e-9 {
+			t.Errorf("%s: the record's pairs sum to %.4f > 1: it cannot be several persons", c.name, total)
+		}
+	}
+	// Huge weights do not overflow.
+	_, review, _ := ambiguous(xs, []Link{{A: 0, B: 1, W: 1500}, {A: 0, B: 2, W: 1500}}, nil, 4)
+	for _, l := range review {
+		if math.IsNaN(l.P) || math.Abs(l.P-0.5) > 1e-9 {
+			t.Errorf("weight 1500: p %v, want 0.5", l.P)
+		}
 	}
 }
