@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -35,12 +36,15 @@ type rec struct {
 	// and the group head's valid ID when it is not the record's own.
 	anchors []string
 	head    string
+	// row is the record's source row (its Key without the role): the records of one row are
+	// different persons. list is the source and role it is listed under (see sourceLists).
+	row, list string
 }
 
 // prepare readies a record for comparison under model m (family context is added by family).
 func prepare(r *records.Record, m *Model) rec {
 	x := rec{r: r, idClass: r.ID.Class, name: r.Name.NoDot, pinyin: r.Name.Pinyin, surname: r.Name.Surname,
-		birthOwn: r.Birth, sexOwn: r.Sex, phones: r.Phones}
+		birthOwn: r.Birth, sexOwn: r.Sex, phones: r.Phones, row: rowOf(r.Key), list: r.Source + "\x1f" + r.Role}
 	if m.nFields > 0 {
 		x.fv = make([]string, m.nFields)
 		for i, f := range m.fields {
@@ -71,6 +75,87 @@ func prepare(r *records.Record, m *Model) rec {
 		x.road = r.Addr.Estate
 	}
 	return x
+}
+
+// rowOf is a record key's row: records.Record.Key is source \x1f row identity \x1f role, so
+// the records of one multi-person row (a birth registration's resident, mother and father)
+// share it. A key without a role part is its own row.
+func rowOf(key string) string {
+	if i := strings.LastIndexByte(key, '\x1f'); i > 0 {
+		return key[:i]
+	}
+	return key
+}
+
+// sourceLists is the evidence of "a source lists a person once", per list (a source and the
+// role its records have there: a birth registration lists the same mother under the role
+// mother once per child, so the roles are told apart). For a record without a valid ID that
+// could be person k, whether k already has another row with a valid ID in the record's list
+// is evidence: if the record is k, that other row is a duplicate listing, which happens with
+// the list's duplicate rate d (the share of its valid IDs listed more than once); if not, k is
+// simply in the list, with its coverage c (the share of all valid IDs it lists). So a
+// competitor with such a row takes log2(d/c) bits, one without log2((1-d)/(1-c)). A list with
+// fewer than minListed valid IDs, or as likely to list a person twice as at all (d >= c),
+// says nothing.
+type sourceLists struct {
+	has   map[string]map[string]bool // valid ID → the lists holding a row with it
+	bitsH map[string]float64         // list → bits for a competitor listed there with a valid ID
+	bitsL map[string]float64         // list → bits for one that is not
+}
+
+// minListed is the number of valid IDs a list needs for its duplicate rate and coverage.
+const minListed = 100
+
+// newSourceLists estimates every list's duplicate rate and coverage from the valid IDs.
+func newSourceLists(xs []rec) *sourceLists {
+	s := &sourceLists{has: map[string]map[string]bool{}, bitsH: map[string]float64{}, bitsL: map[string]float64{}}
+	rows := map[string]map[string]int{} // list → valid ID → rows
+	for i := range xs {
+		x := &xs[i]
+		if x.idStd == "" {
+			continue
+		}
+		if s.has[x.idStd] == nil {
+			s.has[x.idStd] = map[string]bool{}
+		}
+		s.has[x.idStd][x.list] = true
+		if rows[x.list] == nil {
+			rows[x.list] = map[string]int{}
+		}
+		rows[x.list][x.idStd]++
+	}
+	total := float64(len(s.has))
+	for list, byID := range rows {
+		n := float64(len(byID))
+		if n < minListed {
+			continue
+		}
+		twice := 0.0
+		for _, k := range byID {
+			if k > 1 {
+				twice++
+			}
+		}
+		d := (twice + 0.5) / (n + 1)
+		c := (n + 0.5) / (total + 1)
+		if d >= c {
+			continue
+		}
+		s.bitsH[list], s.bitsL[list] = math.Log2(d/c), math.Log2((1-d)/(1-c))
+	}
+	return s
+}
+
+// bits is the evidence for "record x is the person of valid ID id" from x's list (0 on a nil
+// sourceLists: the rule is off).
+func (s *sourceLists) bits(x *rec, id string) float64 {
+	if s == nil {
+		return 0
+	}
+	if s.has[id][x.list] {
+		return s.bitsH[x.list]
+	}
+	return s.bitsL[x.list]
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -60,6 +60,9 @@ type Link struct {
 	// an ID links to as well; P is then the pair's share against them (see ambiguous), not
 	// 1/(1+2^-W).
 	Competing int
+	// SourceBits (ambiguous pairs only) is what the source-list evidence added to W when the
+	// pair's probability was weighed against its competitors (see sourceLists).
+	SourceBits float64
 	// Gain (review pairs only) is the expected number of record pairs a "same" verdict links
 	// correctly: P × the records of one side's person × the other's. The queue is ordered by it.
 	Gain float64
@@ -96,6 +99,9 @@ type Stats struct {
 	// Ambiguous counts records linked about equally well to two persons with different valid
 	// IDs: linked to neither, their pairs in review.
 	Ambiguous int
+	// DecidedBySource counts records without a valid ID that would have been ambiguous between
+	// two persons but for the source-list evidence (one_row_per_source): linked to the best alone.
+	DecidedBySource int
 	// Prior is the prior used (P(two records drawn at random are one person)); PriorFrom says
 	// how it was found (ids, em, fixed, or "last full run"); PriorCapped whether an estimate
 	// reached max_prior.
@@ -189,13 +195,15 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 	res.Params = params
 
 	// Score every candidate pair, the pairs split over the cores. Pairs of two different valid
-	// IDs can never be one person: neither linked nor queued, whatever their score.
+	// IDs can never be one person, nor (one_row_per_source) two records of one row: neither
+	// linked nor queued, whatever their score.
 	scoreStart := time.Now()
 	workers := max(1, opts.Workers)
 	if opts.Workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	linkParts, reviewParts := make([][]Link, workers), make([][]Link, workers)
+	once := m.listsOnce()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -205,9 +213,12 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 			lo, hi := w*len(pairs)/workers, (w+1)*len(pairs)/workers
 			for _, pr := range pairs[lo:hi] {
 				a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
+				if a.idStd != "" && b.idStd != "" && a.idStd != b.idStd || once && a.row == b.row {
+					continue
+				}
 				levels(m, a, b, lv)
 				wt, p := score(m, params, lv, tf, a)
-				if p >= m.ReviewLow && !(a.idStd != "" && b.idStd != "" && a.idStd != b.idStd) {
+				if p >= m.ReviewLow {
 					l := Link{A: int(pr >> 32), B: int(pr & 0xffffffff), P: p, W: wt, Levels: append([]int8(nil), lv...), Rule: "model"}
 					if p >= m.Threshold {
 						linkParts[w] = append(linkParts[w], l)
@@ -224,7 +235,13 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 		links = append(links, linkParts[w]...)
 		review = append(review, reviewParts[w]...)
 	}
-	links, review, res.Stats.Ambiguous = ambiguous(xs, links, review, m.AmbiguityMargin)
+	var lists *sourceLists
+	if once {
+		lists = newSourceLists(xs)
+	}
+	var comp competition
+	links, review, comp = ambiguous(xs, links, review, m.AmbiguityMargin, lists)
+	res.Stats.Ambiguous, res.Stats.DecidedBySource = comp.ambiguous, comp.decidedBySource
 	if d := time.Since(scoreStart).Seconds(); d > 0 {
 		res.Stats.PairsPerSec = float64(len(pairs)) / d
 	}
@@ -440,17 +457,32 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
+// competition is what ambiguous found.
+type competition struct {
+	ambiguous       int // records linked to neither (their pairs in review)
+	decidedBySource int // records the source-list evidence took out of ambiguity
+}
+
 // ambiguous takes out the model links of each record without a valid ID that links above
 // threshold to records of two different valid IDs whose best weights are within margin bits
 // (father and son of one name in one flat, the son's row with nothing else to tell): the
 // record cannot be both and nothing says which, so its links go to review, rule "ambiguous".
 //
-// The probability of such a pair reflects the competition: the record is at most one of the
-// persons it links to, so the pair's hypothesis "one person" stands against "neither" and
+// Each competing person's best weight first takes the evidence of the record's source list
+// (lists, nil = none; see sourceLists): a person who already has a row with a valid ID in the
+// list the record comes from is less likely to be it, one who has none there more. A record
+// whose competitors are then margin apart or more links to the best alone: its links to records
+// standing for the others (carrying their ID, or linked to it alone) are dropped — their
+// probability against the winner is below 1/(1+2^margin) — so that the clustering cannot join
+// a loser by the order of raw probabilities.
+//
+// The probability of an ambiguous pair reflects the competition: the record is at most one of
+// the persons it links to, so the pair's hypothesis "one person" stands against "neither" and
 // against each competing person (a valid ID other than the pair's own that either record
-// links to, with its best odds 2^w): P = O / (1 + O + Σ O_k), O = 2^W of the pair. Two equal
-// candidates get ≈ 0.5 each, three ≈ 1/3; Link.Competing says how many persons competed.
-func ambiguous(xs []rec, links, review []Link, margin float64) ([]Link, []Link, int) {
+// links to, with its best odds 2^w): P = O / (1 + O + Σ O_k), O = 2^W of the pair (both with the
+// source-list bits). Two equal candidates get ≈ 0.5 each, three ≈ 1/3; Link.Competing says how
+// many persons competed, Link.SourceBits what the source list added to the pair's weight.
+func ambiguous(xs []rec, links, review []Link, margin float64, lists *sourceLists) ([]Link, []Link, competition) {
 	best := map[int]map[string]float64{} // record without ID → partner's valid ID → best weight
 	note := func(i, j int, w float64) {
 		if xs[i].idStd != "" || xs[j].idStd == "" {
@@ -467,39 +499,107 @@ func ambiguous(xs []rec, links, review []Link, margin float64) ([]Link, []Link, 
 		note(l.A, l.B, l.W)
 		note(l.B, l.A, l.W)
 	}
+	var comp competition
 	amb := map[int]bool{}
+	winner := map[int]string{} // record → the one valid ID it may link to
 	for i, byID := range best {
 		if len(byID) < 2 {
 			continue
 		}
-		ws := make([]float64, 0, len(byID))
-		for _, w := range byID {
-			ws = append(ws, w)
+		r := topTwo(byID)
+		rawGap := byID[r[0]] - byID[r[1]]
+		for id := range byID {
+			byID[id] += lists.bits(&xs[i], id)
 		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(ws)))
-		if ws[0]-ws[1] < margin {
+		t := topTwo(byID)
+		if byID[t[0]]-byID[t[1]] < margin {
 			amb[i] = true
+			comp.ambiguous++
+			continue
+		}
+		winner[i] = t[0]
+		if rawGap < margin {
+			comp.decidedBySource++
 		}
 	}
-	if len(amb) == 0 {
-		return links, review, 0
+	if len(amb) == 0 && len(winner) == 0 {
+		return links, review, comp
+	}
+	// standsFor is the valid ID record j is taken to be: its own, its winner's, or the one
+	// valid ID it links to ("" when none or several).
+	standsFor := func(j int) string {
+		if xs[j].idStd != "" {
+			return xs[j].idStd
+		}
+		if w, ok := winner[j]; ok {
+			return w
+		}
+		if len(best[j]) == 1 {
+			for id := range best[j] {
+				return id
+			}
+		}
+		return ""
+	}
+	// A decided record's link to a record standing for another person is dropped, whether that
+	// record carries the other's ID or reaches it through its own links (a record without an ID
+	// linked to the loser), so that no chain joins the record to the person it lost to.
+	loses := func(i, j int) bool {
+		w, ok := winner[i]
+		if !ok {
+			return false
+		}
+		o := standsFor(j)
+		return o != "" && o != w
 	}
 	kept := links[:0]
 	for _, l := range links {
+		if loses(l.A, l.B) || loses(l.B, l.A) {
+			continue
+		}
 		if amb[l.A] || amb[l.B] {
 			l.Rule = "ambiguous"
+			l.SourceBits = pairBits(l, xs, lists, amb)
 			l.P, l.Competing = competingP(l, xs, best, amb)
 			review = append(review, l)
 			continue
 		}
 		kept = append(kept, l)
 	}
-	return kept, review, len(amb)
+	return kept, review, comp
+}
+
+// topTwo returns the two valid IDs of byID with the largest weights, best first (ties by ID).
+func topTwo(byID map[string]float64) [2]string {
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(a, b int) bool {
+		if byID[ids[a]] != byID[ids[b]] {
+			return byID[ids[a]] > byID[ids[b]]
+		}
+		return ids[a] < ids[b]
+	})
+	return [2]string{ids[0], ids[1]}
+}
+
+// pairBits is what the source-list evidence adds to an ambiguous pair's weight: the bits of
+// its record without an ID for the other record's valid ID (0 when neither has one).
+func pairBits(l Link, xs []rec, lists *sourceLists, amb map[int]bool) float64 {
+	switch {
+	case amb[l.A] && xs[l.B].idStd != "":
+		return lists.bits(&xs[l.A], xs[l.B].idStd)
+	case amb[l.B] && xs[l.A].idStd != "":
+		return lists.bits(&xs[l.B], xs[l.A].idStd)
+	}
+	return 0
 }
 
 // competingP is an ambiguous pair's probability against the persons competing for its
-// ambiguous record(s) (see ambiguous), and their number. It is computed in bits relative to
-// the pair's weight, so that large weights do not overflow.
+// ambiguous record(s) (see ambiguous; best holds their weights with the source-list bits), and
+// their number. It is computed in bits relative to the pair's weight, so that large weights do
+// not overflow.
 func competingP(l Link, xs []rec, best map[int]map[string]float64, amb map[int]bool) (float64, int) {
 	own := map[string]bool{xs[l.A].idStd: true, xs[l.B].idStd: true}
 	rivals := map[string]float64{}
@@ -516,9 +616,10 @@ func competingP(l Link, xs []rec, best map[int]map[string]float64, amb map[int]b
 			}
 		}
 	}
-	denom := 1 + math.Exp2(-l.W) // the pair itself and "neither", relative to the pair's odds
-	for _, w := range rivals {
-		denom += math.Exp2(w - l.W)
+	w := l.W + l.SourceBits
+	denom := 1 + math.Exp2(-w) // the pair itself and "neither", relative to the pair's odds
+	for _, wk := range rivals {
+		denom += math.Exp2(wk - w)
 	}
 	return 1 / denom, len(rivals)
 }
@@ -1021,6 +1122,9 @@ func Explain(m *Model, p Params, l Link) string {
 		fmt.Fprintf(&b, "%-15s %-14s %+6.2f\n", c.Name, c.Levels[lv].Name, math.Log2(p.M[ci][lv]/p.U[ci][lv]))
 	}
 	if l.Rule == "ambiguous" {
+		if l.SourceBits != 0 {
+			fmt.Fprintf(&b, "%-15s %-14s %+6.2f (one row per person per source: weighed against the competitors only)\n", "source_list", "", l.SourceBits)
+		}
 		fmt.Fprintf(&b, "total weight %+.2f → probability %.4f alone; against %d competing person(s) → %.4f (%s)\n",
 			l.W, 1/(1+math.Exp2(-l.W)), l.Competing, l.P, l.Rule)
 	} else {

@@ -418,9 +418,9 @@ func TestAmbiguousProbabilitySharedAmongCompetitors(t *testing.T) {
 	}
 	for _, c := range cases {
 		links := append([]Link{{A: 1, B: 4, W: 30}}, c.links...) // an unrelated link stays
-		kept, review, n := ambiguous(xs, links, nil, 4)
-		if n != 1 || len(kept) != 1 || kept[0].B != 4 || len(review) != len(c.links) {
-			t.Fatalf("%s: %d ambiguous, kept %v, %d in review", c.name, n, kept, len(review))
+		kept, review, comp := ambiguous(xs, links, nil, 4, nil)
+		if comp.ambiguous != 1 || len(kept) != 1 || kept[0].B != 4 || len(review) != len(c.links) {
+			t.Fatalf("%s: %d ambiguous, kept %v, %d in review", c.name, comp.ambiguous, kept, len(review))
 		}
 		total := 0.0
 		for i, l := range review {
@@ -434,10 +434,152 @@ func TestAmbiguousProbabilitySharedAmongCompetitors(t *testing.T) {
 		}
 	}
 	// Huge weights do not overflow.
-	_, review, _ := ambiguous(xs, []Link{{A: 0, B: 1, W: 1500}, {A: 0, B: 2, W: 1500}}, nil, 4)
+	_, review, _ := ambiguous(xs, []Link{{A: 0, B: 1, W: 1500}, {A: 0, B: 2, W: 1500}}, nil, 4, nil)
 	for _, l := range review {
 		if math.IsNaN(l.P) || math.Abs(l.P-0.5) > 1e-9 {
 			t.Errorf("weight 1500: p %v, want 0.5", l.P)
+		}
+	}
+}
+
+// gridded is filler(n) with every person also listed, ID and flat, in a source "grid": a list
+// that covers nearly everyone and lists nobody twice.
+func gridded(t *testing.T, n int) []rc {
+	cs := filler(t, n)
+	for _, c := range cs {
+		if strings.HasPrefix(c.key, "h:") {
+			g := c
+			g.key, g.birth = "grid:"+strings.TrimPrefix(c.key, "h:"), ""
+			cs = append(cs, g)
+		}
+	}
+	return cs
+}
+
+// A source lists a person once: the son's grid row (no ID, no birth) is equally like father
+// and son, but the father already has his own grid row with his ID, so it is the son's.
+func TestOneRowPerSourceDecidesNamesake(t *testing.T) {
+	flat := "兴隆大街53号21栋2单元1102室"
+	father, son := id(t, "32010519600101123"), id(t, "32010519900303123")
+	cs := append(gridded(t, 400),
+		rc{key: "hj:f", id: father, name: "王福", sex: "1", birth: "1960-01-01", addr: flat, group: "hh1", rel: records.RelHead},
+		rc{key: "hj:s", id: son, name: "王福", sex: "1", birth: "1990-03-03", addr: flat, group: "hh1", rel: records.RelChild},
+		rc{key: "ins:f", id: father, name: "王福", sex: "1", birth: "1960-01-01"},
+		rc{key: "ins:s", id: son, name: "王福", sex: "1", birth: "1990-03-03"},
+		rc{key: "grid:f", id: father, name: "王福", sex: "1", addr: flat},
+		rc{key: "grid:s", name: "王福", sex: "1", addr: flat},
+		// A person's second grid row without an ID (a duplicate listing), nobody competing:
+		// still theirs.
+		rc{key: "grid:dup5", name: "", sex: "", addr: ""},
+	)
+	for _, c := range cs {
+		if c.key == "grid:5" {
+			cs[len(cs)-1] = rc{key: "grid:dup5", name: c.name, sex: c.sex, addr: c.addr}
+		}
+	}
+	for _, on := range []bool{true, false} {
+		m := builtIn(t)
+		m.OneRowPerSource = &on
+		res, recs := run(t, m, cs, Options{})
+		at := map[string]int{}
+		for i, r := range recs {
+			at[r.Key] = i
+		}
+		gs := res.Person[at["grid:s"]]
+		if on {
+			if gs != res.Person[at["hj:s"]] || res.Stats.DecidedBySource != 1 || res.Stats.Ambiguous != 0 {
+				t.Errorf("on: the son's grid row is with %s (son %s, father %s); decided by source %d, ambiguous %d; want the son's, 1, 0",
+					gs, res.Person[at["hj:s"]], res.Person[at["hj:f"]], res.Stats.DecidedBySource, res.Stats.Ambiguous)
+			}
+			for _, l := range res.Review {
+				if l.A == at["grid:s"] || l.B == at["grid:s"] {
+					t.Errorf("on: a decided record still in review: %s – %s", recs[l.A].Key, recs[l.B].Key)
+				}
+			}
+		} else if gs == res.Person[at["hj:s"]] || gs == res.Person[at["hj:f"]] || res.Stats.Ambiguous != 1 || res.Stats.DecidedBySource != 0 {
+			t.Errorf("off: the son's grid row is with %s; ambiguous %d, decided by source %d; want neither, 1, 0", gs, res.Stats.Ambiguous, res.Stats.DecidedBySource)
+		}
+		if res.Person[at["hj:f"]] == res.Person[at["hj:s"]] {
+			t.Fatal("father and son merged")
+		}
+		if res.Person[at["grid:dup5"]] != res.Person[at["h:5"]] {
+			t.Errorf("on=%v: a duplicate grid row without ID, with nobody competing, was not linked to its person", on)
+		}
+	}
+}
+
+// The evidence of a list: log2(d/c) for a competitor already listed with a valid ID,
+// log2((1-d)/(1-c)) for one who is not; a list as likely to hold a person twice as at all, or
+// with too few IDs, says nothing.
+func TestSourceListBits(t *testing.T) {
+	var xs []rec
+	add := func(src, role, id string) { xs = append(xs, rec{idStd: id, list: src + "\x1f" + role}) }
+	for i := 0; i < 200; i++ {
+		id := fmt.Sprintf("P%03d", i)
+		add("hj", "resident", id)
+		if i < 150 {
+			add("grid", "resident", id) // 150 of 200 persons, 3 of them twice
+			if i < 3 {
+				add("grid", "resident", id)
+			}
+		}
+		if i < 120 {
+			add("health", "mother", id) // mothers of two children each: a list of repeats
+			add("health", "mother", id)
+		}
+		if i < 50 {
+			add("party", "resident", id) // too few to say
+		}
+	}
+	s := newSourceLists(xs)
+	d, c := 3.5/151, 150.5/201
+	if got, want := s.bits(&rec{list: "grid\x1fresident"}, "P010"), math.Log2(d/c); math.Abs(got-want) > 1e-9 {
+		t.Errorf("listed competitor: %.4f bits, want %.4f", got, want)
+	}
+	if got, want := s.bits(&rec{list: "grid\x1fresident"}, "P180"), math.Log2((1-d)/(1-c)); math.Abs(got-want) > 1e-9 || got <= 0 {
+		t.Errorf("unlisted competitor: %.4f bits, want %.4f > 0", got, want)
+	}
+	for _, list := range []string{"health\x1fmother", "party\x1fresident", "hj\x1fresident"} {
+		if got := s.bits(&rec{list: list}, "P010"); list != "hj\x1fresident" && got != 0 {
+			t.Errorf("%q: %.4f bits, want none", list, got)
+		}
+	}
+	if (*sourceLists)(nil).bits(&rec{list: "grid\x1fresident"}, "P010") != 0 {
+		t.Error("the rule off still weighs")
+	}
+}
+
+// Two records of one row are different persons: a birth registration's father named like his
+// child is never linked to the child's record of that row, and so is not ambiguous between
+// them — he links to his own hukou record through the child they share.
+func TestRecordsOfOneRowNeverOnePerson(t *testing.T) {
+	flat := "燕山路9号7栋1单元1104室"
+	father, child := id(t, "32010519850101123"), id(t, "32010520250505123")
+	cs := append(filler(t, 400),
+		rc{key: "hj\x1f1\x1fresident", id: father, name: "马宇华", sex: "1", birth: "1985-01-01", addr: flat, group: "hu\x1f1", rel: records.RelHead},
+		rc{key: "hj\x1f2\x1fresident", id: child, name: "马宇华", sex: "1", birth: "2025-05-05", addr: flat, group: "hu\x1f1", rel: records.RelChild},
+		rc{key: "health\x1fb1\x1fresident", id: child, name: "马宇华", sex: "1", birth: "2025-05-05", group: "row\x1fb1", rel: records.RelHead},
+		rc{key: "health\x1fb1\x1ffather", name: "马宇华", group: "row\x1fb1", rel: records.RelParent},
+	)
+	for _, on := range []bool{true, false} {
+		m := builtIn(t)
+		m.OneRowPerSource = &on
+		res, recs := run(t, m, cs, Options{})
+		at := map[string]int{}
+		for i, r := range recs {
+			at[r.Key] = i
+		}
+		fa, ch := res.Person[at["health\x1fb1\x1ffather"]], res.Person[at["hj\x1f2\x1fresident"]]
+		if on && (fa != res.Person[at["hj\x1f1\x1fresident"]] || res.Stats.Ambiguous != 0) {
+			t.Errorf("on: the father's birth-row record is with %s (father %s, child %s), %d ambiguous", fa, res.Person[at["hj\x1f1\x1fresident"]], ch, res.Stats.Ambiguous)
+		}
+		if fa == ch {
+			t.Errorf("on=%v: the father's record was merged into his child", on)
+		}
+		for _, l := range append(append([]Link(nil), res.Review...), res.Links...) {
+			if on && rowOf(recs[l.A].Key) == rowOf(recs[l.B].Key) {
+				t.Errorf("on: two records of one row paired: %q – %q", recs[l.A].Key, recs[l.B].Key)
+			}
 		}
 	}
 }

@@ -95,6 +95,11 @@ type Model struct {
 	// different valid IDs whose weights differ by less than this many bits is linked to neither;
 	// its pairs go to review.
 	AmbiguityMargin float64 `toml:"ambiguity_margin"`
+	// OneRowPerSource (default true): a source lists a person once — two records of one row are
+	// never one person (neither linked nor queued), and a record without a valid ID competed for
+	// by several persons weighs which of them already has a row with a valid ID in its source
+	// (see sourceLists). false turns both off.
+	OneRowPerSource *bool `toml:"one_row_per_source"`
 	// ExtraFields names the fields beyond the canonical ones (schema.Fields) that records may
 	// carry and comparisons or blocking keys may read.
 	ExtraFields []string     `toml:"extra_fields"`
@@ -104,6 +109,9 @@ type Model struct {
 	nFields int // field comparisons and blocking field expressions: rec.fv slots
 	fields  []fieldSlot
 }
+
+// listsOnce reports whether the one_row_per_source evidence is used (the default).
+func (m *Model) listsOnce() bool { return m.OneRowPerSource == nil || *m.OneRowPerSource }
 
 // fieldSlot is one prepared field value a record carries: a field under a normalization.
 type fieldSlot struct{ field, norm string }
@@ -122,7 +130,7 @@ func LoadModel(path string) (*Model, error) {
 
 // settings are the valid keys of each table of a model file.
 var settings = map[string][]string{
-	"":           {"threshold", "review_low", "prior", "prior_from", "m_from", "max_prior", "max_block", "em_iterations", "random_pairs", "ambiguity_margin", "extra_fields", "blocking", "comparison"},
+	"":           {"threshold", "review_low", "prior", "prior_from", "m_from", "max_prior", "max_block", "em_iterations", "random_pairs", "ambiguity_margin", "one_row_per_source", "extra_fields", "blocking", "comparison"},
 	"blocking":   {"name", "keys"},
 	"comparison": {"name", "field", "normalize", "tf", "levels"},
 	"levels":     {"name", "rule", "threshold", "m", "u"},
