@@ -97,7 +97,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 			reason = "the sources or their mappings changed"
 		}
 	}
-	recs, extracted, err := records.ExtractWithStats(ctx, db.SQL(), srcs)
+	recs, extracted, err := records.Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("records: %w", err)
 	}

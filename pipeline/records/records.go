@@ -120,17 +120,10 @@ type SourceStats struct {
 	Grouped int
 }
 
-// Extract reads the current rows of every source and returns its person records, sorted by Key.
-// It is ExtractWithStats without the counts.
-func Extract(ctx context.Context, db *sql.DB, sources []Source) ([]Record, error) {
-	recs, _, err := ExtractWithStats(ctx, db, sources)
-	return recs, err
-}
-
-// ExtractWithStats reads the current rows of every source and returns its person records,
+// Extract reads the current rows of every source and returns its person records,
 // sorted by Key, and per source (in the order given) the counts of what was read, made and
 // skipped and why. A failed query is an error, never an empty source.
-func ExtractWithStats(ctx context.Context, db *sql.DB, sources []Source) ([]Record, []SourceStats, error) {
+func Extract(ctx context.Context, db *sql.DB, sources []Source) ([]Record, []SourceStats, error) {
 	var out []Record
 	stats := make([]SourceStats, 0, len(sources))
 	for _, s := range sources {

@@ -113,7 +113,7 @@ func TestExtractHukouGroups(t *testing.T) {
 		{Name: "huji_person", Role: "hukou", Mapping: mapping(t, map[string]string{"公民身份号码": "id_no", "姓名": "name", "户号": "household_no", "与户主关系": "relation"})},
 		{Name: "huji_household", Role: "hukou_household", Mapping: mapping(t, map[string]string{"户号": "household_no", "户主身份号码": "householder_id_no", "户籍地址": "hukou_address"})},
 	}
-	recs, stats, err := ExtractWithStats(ctx, db.SQL(), srcs)
+	recs, stats, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestExtractReliefFamilies(t *testing.T) {
 		{Name: "fam", Role: "relief_family", Mapping: mapping(t, map[string]string{"family_id": "family_id", "户主姓名": "householder_name", "户主身份证": "householder_id_no", "家庭地址": "address", "状态": "status"})},
 		{Name: "mem", Role: "relief_member", Mapping: mapping(t, map[string]string{"family_id": "family_id", "姓名": "name", "身份证": "id_no", "与户主关系": "relation"})},
 	}
-	recs, stats, err := ExtractWithStats(ctx, db.SQL(), srcs)
+	recs, stats, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestExtractMultiPersonRow(t *testing.T) {
 	})
 	srcs := []Source{{Name: "birth", Role: "health", Mapping: mapping(t, map[string]string{"姓名": "name", "身份证号": "id_no",
 		"女方姓名": "mother.name", "女方身份证": "mother.id_no", "男方姓名": "father.name", "男方电话": "father.phone"})}}
-	recs, stats, err := ExtractWithStats(ctx, db.SQL(), srcs)
+	recs, stats, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestExtractDisabilityCert(t *testing.T) {
 		{ident: "junk", vals: map[string]string{"残疾证号": "12345", "姓名": "己"}},
 	})
 	srcs := []Source{{Name: "dis", Role: "disabled", Mapping: mapping(t, map[string]string{"残疾证号": "disability_cert", "姓名": "name"})}}
-	recs, err := Extract(ctx, db.SQL(), srcs)
+	recs, _, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestExtractCounts(t *testing.T) {
 			"手机号": "phone", "住址": "address", "监护人姓名": "guardian.name", "不在表里": "note"})},
 		{Name: "never", Role: "ledger", Mapping: mapping(t, map[string]string{"姓名": "name"})},
 	}
-	recs, stats, err := ExtractWithStats(ctx, db.SQL(), srcs)
+	recs, stats, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestExtractLandedNamesAndFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcs := []Source{{Name: "led", Role: "ledger", Mapping: mapping(t, map[string]string{"姓名": "name", "_loc": "address", "身份证号": "id_no"})}}
-	recs, err := Extract(ctx, db.SQL(), srcs)
+	recs, _, err := Extract(ctx, db.SQL(), srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestExtractQueryErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcs := []Source{{Name: "broken", Mapping: mapping(t, map[string]string{"姓名": "name"})}}
-	if recs, _, err := ExtractWithStats(ctx, db.SQL(), srcs); err == nil || !strings.Contains(err.Error(), "source broken") {
+	if recs, _, err := Extract(ctx, db.SQL(), srcs); err == nil || !strings.Contains(err.Error(), "source broken") {
 		t.Fatalf("Extract on a broken raw table = %d records, %v; want an error naming the source", len(recs), err)
 	}
 	// Unreadable landed names in meta.source_state are an error too.
@@ -409,12 +409,12 @@ func TestExtractQueryErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcs = []Source{{Name: "bad_state", Mapping: mapping(t, map[string]string{"姓名": "name"})}}
-	if _, err := Extract(ctx, db.SQL(), srcs); err == nil || !strings.Contains(err.Error(), "landed_names") {
+	if _, _, err := Extract(ctx, db.SQL(), srcs); err == nil || !strings.Contains(err.Error(), "landed_names") {
 		t.Fatalf("Extract with unreadable landed names: %v; want an error", err)
 	}
 	// A closed database fails at once.
 	db.Close()
-	if _, err := Extract(ctx, db.SQL(), srcs); err == nil {
+	if _, _, err := Extract(ctx, db.SQL(), srcs); err == nil {
 		t.Fatal("Extract on a closed database: no error")
 	}
 }
