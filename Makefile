@@ -9,11 +9,15 @@ demo:            ## write the demo district, sync it, reconcile it and evaluate 
 test:            ## all tests, one build; SQL tests use HUB_TEST_POSTGRES / HUB_TEST_MYSQL
 	$(GO) test -tags $(TAGS) -count=1 ./...
 
-FUZZTIME ?= 15s
-fuzz:            ## the fuzz targets of the readers and value parsers, FUZZTIME each
-	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./connectors/csvsrc
-	$(GO) test -run '^$$' -fuzz '^FuzzXLSX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./connectors/xlsxsrc
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pipeline/standardize
+# Budgets are counts of executions, not durations: a duration races the fuzz coordinator's own
+# deadline in Go 1.26 (golang/go#75804) and fails with "context deadline exceeded" and no input.
+FUZZ_CSV ?= 10000x
+FUZZ_XLSX ?= 12000x
+FUZZ_DATE ?= 300000x
+fuzz:            ## the fuzz targets of the readers and value parsers (about 20 s each here)
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZ_CSV) -fuzzminimizetime 100x ./connectors/csvsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzXLSX$$' -fuzztime $(FUZZ_XLSX) -fuzzminimizetime 100x ./connectors/xlsxsrc
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZ_DATE) -fuzzminimizetime 100x ./pipeline/standardize
 
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet -tags $(TAGS) ./...
