@@ -135,11 +135,10 @@ func (fr *FieldRule) before(a, b *offer) bool {
 	return tieBefore(a.r, b.r)
 }
 
-// choose applies the rule to the records' values for field: the winning offer, nil when no
+// choose applies the rule to the records' values for field: the winning offer, found false when no
 // allowed record has a value.
-func (fr *FieldRule) choose(field string, recs []*records.Record) *offer {
+func (fr *FieldRule) choose(field string, recs []*records.Record) (best offer, found bool) {
 	get := values[field]
-	var best *offer
 	for _, r := range recs {
 		if !fr.allows(r.SourceRole) {
 			continue
@@ -160,11 +159,11 @@ func (fr *FieldRule) choose(field string, recs []*records.Record) *offer {
 				break
 			}
 		}
-		if best == nil || fr.before(&o, best) {
-			best = &o
+		if !found || fr.before(&o, &best) {
+			best, found = o, true
 		}
 	}
-	return best
+	return best, found
 }
 
 // provenance names the rule and what decided it: "authority:hukou", "freshness:grid@collected_at",
@@ -233,12 +232,12 @@ func buildPerson(id string, rs []*records.Record, rules *Rules) Person {
 			p.Fields = append(p.Fields, Field{field, v, "", "", "from_id"})
 			continue
 		}
-		o := fr.choose(field, rs)
-		if o == nil {
+		o, ok := fr.choose(field, rs)
+		if !ok {
 			continue
 		}
 		got[field] = o.value
-		p.Fields = append(p.Fields, Field{field, o.value, o.r.Source, o.r.Key, fr.provenance(o)})
+		p.Fields = append(p.Fields, Field{field, o.value, o.r.Source, o.r.Key, fr.provenance(&o)})
 		switch field {
 		case "id_no":
 			p.IDNo = o.value
