@@ -57,6 +57,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	if path := os.Getenv("HUB_MEMPROFILE"); path != "" { // allocations: go tool pprof -sample_index=alloc_space
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "hub "+os.Args[1]+":", err)
 		pprof.StopCPUProfile()

@@ -62,7 +62,7 @@ func ParseDate(raw string) (Date, DateFlag, error) {
 	if strings.HasSuffix(s, "日") {
 		s = strings.TrimSuffix(s, "日")
 	}
-	s = strings.NewReplacer("年", "-", "月", "-").Replace(s)
+	s = dateSeparators.Replace(s)
 	s = strings.TrimSuffix(s, "-")
 	if allDigits(s) || isSerial(s) {
 		switch {
@@ -140,6 +140,9 @@ func ymd(raw, ys, ms, ds string) (Date, DateFlag, error) {
 	}
 	return Date{y, m, d}, DateOK, nil
 }
+
+// dateSeparators turns 2026年1月2 into 2026-1-2 (built once: a Replacer is costly to build).
+var dateSeparators = strings.NewReplacer("年", "-", "月", "-")
 
 // ParseTimestamp reads "2006-01-02 15:04:05[.fff]", RFC 3339, or a date alone (midnight).
 func ParseTimestamp(raw string) (time.Time, error) {
