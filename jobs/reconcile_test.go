@@ -14,9 +14,16 @@ import (
 	"communityhub/pipeline/store"
 )
 
+// personsOf maps every record key to its person id.
 func personsOf(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
-	rows, err := db.Query(`SELECT record_key, person_id FROM resolve.record_person`)
+	return personsWhere(t, db, "true")
+}
+
+// personsWhere maps the record keys of std.records r matching cond to their person ids.
+func personsWhere(t *testing.T, db *sql.DB, cond string, args ...any) map[string]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT r.record_key, p.person_id FROM std.records r JOIN resolve.record_person p USING (record_key) WHERE `+cond, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +31,13 @@ func personsOf(t *testing.T, db *sql.DB) map[string]string {
 	out := map[string]string{}
 	for rows.Next() {
 		var k, p string
-		rows.Scan(&k, &p)
+		if err := rows.Scan(&k, &p); err != nil {
+			t.Fatal(err)
+		}
 		out[k] = p
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -758,18 +758,7 @@ newest = '网格_(?P<group>\d+)_(?P<date>\d{8})\.csv$'
 	}
 	before := personsOf(t, h.db.SQL())
 	ids := func(grid string) map[string]string {
-		rows, err := h.db.SQL().Query(`SELECT r.record_key, p.person_id FROM std.records r JOIN resolve.record_person p USING (record_key) WHERE r.loc LIKE ?`, "网格_"+grid+"%")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[string]string{}
-		for rows.Next() {
-			var k, p string
-			rows.Scan(&k, &p)
-			out[k] = p
-		}
-		return out
+		return personsWhere(t, h.db.SQL(), "r.loc LIKE ?", "网格_"+grid+"%")
 	}
 	second := ids("02")
 	if len(before) != 40 || len(second) != 20 {
