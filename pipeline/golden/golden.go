@@ -39,6 +39,9 @@ type Person struct {
 	Records                            int
 	Sources                            []string
 	Fields                             []Field
+	// Where the person lives (Place): the community and grid, how they were found ("address",
+	// "grid"), or why not ("" placed_by and a reason).
+	Community, Grid, PlacedBy, UnplacedReason string
 }
 
 // statusText reads 人员状态 (GB codes or their words) as the golden hukou status.
@@ -312,7 +315,8 @@ func Save(ctx context.Context, conn *sql.Conn, persons []Person) error {
 	err := store.Append(conn, "golden", "person", len(persons), func(i int) []driver.Value {
 		p := &persons[i]
 		return []driver.Value{p.ID, p.Name, p.IDNo, int32(p.Sex), p.Birth, p.Ethnicity, p.Phone, p.Address, p.AddressKey,
-			p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources)}
+			p.Household, p.HukouStatus, p.StatusDate, p.PersonType, int32(p.Records), fmt.Sprint(p.Sources),
+			p.Community, p.Grid, p.PlacedBy, p.UnplacedReason}
 	})
 	if err != nil {
 		return err

@@ -124,18 +124,40 @@ type SourceStats struct {
 // sorted by Key, and per source (in the order given) the counts of what was read, made and
 // skipped and why. A failed query is an error, never an empty source.
 func Extract(ctx context.Context, db *sql.DB, sources []Source) ([]Record, []SourceStats, error) {
-	var out []Record
+	per := make([][]Record, 0, len(sources))
 	stats := make([]SourceStats, 0, len(sources))
+	total := 0
 	for _, s := range sources {
 		recs, st, err := extractSource(ctx, db, s)
 		if err != nil {
 			return nil, nil, fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		out = append(out, recs...)
+		per = append(per, recs)
 		stats = append(stats, st)
+		total += len(recs)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, stats, nil
+	return sortedConcat(per, total), stats, nil
+}
+
+// sortedConcat returns the records of every source in one slice sorted by Key. A Record is a
+// few hundred bytes: the sort orders small references and each record is copied once, into a
+// slice of the exact size (appending and swapping whole records was a tenth of a 1M-record
+// reconcile's allocations and most of its memmove).
+func sortedConcat(per [][]Record, total int) []Record {
+	type ref struct{ s, i int32 }
+	refs := make([]ref, 0, total)
+	for s, recs := range per {
+		for i := range recs {
+			refs = append(refs, ref{int32(s), int32(i)})
+		}
+	}
+	key := func(r ref) string { return per[r.s][r.i].Key }
+	sort.Slice(refs, func(a, b int) bool { return key(refs[a]) < key(refs[b]) })
+	out := make([]Record, total)
+	for k, r := range refs {
+		out[k] = per[r.s][r.i]
+	}
+	return out
 }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

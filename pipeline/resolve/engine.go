@@ -211,6 +211,9 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 			defer wg.Done()
 			lv := make([]int8, len(m.Comparisons))
 			lo, hi := w*len(pairs)/workers, (w+1)*len(pairs)/workers
+			// About a quarter of a street's candidate pairs link: start there rather than
+			// growing from nothing (growing was 6% of a 1M-record reconcile's allocations).
+			linkParts[w] = make([]Link, 0, (hi-lo)/4)
 			for _, pr := range pairs[lo:hi] {
 				a, b := &xs[int(pr>>32)], &xs[int(pr&0xffffffff)]
 				if a.idStd != "" && b.idStd != "" && a.idStd != b.idStd || once && a.row == b.row {
@@ -230,10 +233,15 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 		}(w)
 	}
 	wg.Wait()
-	var links, review []Link
+	nLinks, nReview := 0, 0
+	for w := range linkParts {
+		nLinks, nReview = nLinks+len(linkParts[w]), nReview+len(reviewParts[w])
+	}
+	links, review := make([]Link, 0, nLinks), make([]Link, 0, nReview)
 	for w := range linkParts {
 		links = append(links, linkParts[w]...)
 		review = append(review, reviewParts[w]...)
+		linkParts[w], reviewParts[w] = nil, nil
 	}
 	var lists *sourceLists
 	if once {
@@ -275,7 +283,7 @@ func Resolve(recs []records.Record, opts Options) (*Result, error) {
 			}
 		}
 	}
-	var used []Link
+	used := make([]Link, 0, len(links))
 	for _, d := range opts.Decisions {
 		a, okA := byKey[d.A]
 		b, okB := byKey[d.B]

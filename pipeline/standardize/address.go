@@ -254,6 +254,12 @@ var addrMarks = []struct {
 
 // addrMarkAt matches a marker at rs[i:], returning it and its length in runes.
 func addrMarkAt(rs []rune, i int) (addrMark, int) {
+	m, n, _ := addrMarkText(rs, i)
+	return m, n
+}
+
+// addrMarkText is addrMarkAt that also returns the marker as written (a constant: no allocation).
+func addrMarkText(rs []rune, i int) (addrMark, int, string) {
 	for _, m := range addrMarks {
 		n := 0
 		ok := true
@@ -265,10 +271,10 @@ func addrMarkAt(rs []rune, i int) (addrMark, int) {
 			n++
 		}
 		if ok {
-			return m.m, n
+			return m.m, n, m.s
 		}
 	}
-	return amNone, 0
+	return amNone, 0, ""
 }
 
 func addrIsDigit(r rune) bool { return r >= '0' && r <= '9' }
@@ -288,7 +294,7 @@ const addrCNumRunes = "零〇一二三四五六七八九十两"
 
 func addrTokenize(s string) []addrTok {
 	rs := []rune(s)
-	var toks []addrTok
+	toks := make([]addrTok, 0, 12) // a full address has about ten
 	var text []rune
 	flush := func() {
 		if len(text) > 0 {
@@ -309,8 +315,8 @@ func addrTokenize(s string) []addrTok {
 	emit := func(val, raw string, i int) int {
 		flush()
 		toks = append(toks, addrTok{kind: atNum, text: val, raw: raw})
-		if m, n := addrMarkAt(rs, i); n > 0 {
-			toks = append(toks, addrTok{kind: atMark, text: string(rs[i : i+n]), mark: m})
+		if m, n, text := addrMarkText(rs, i); n > 0 {
+			toks = append(toks, addrTok{kind: atMark, text: text, mark: m})
 			i += n
 		}
 		return i
@@ -323,7 +329,8 @@ func addrTokenize(s string) []addrTok {
 			for j < len(rs) && addrIsAlnum(rs[j]) {
 				j++
 			}
-			i = emit(addrStdNum(string(rs[i:j])), string(rs[i:j]), j)
+			raw := string(rs[i:j])
+			i = emit(addrStdNum(raw), raw, j)
 		case addrIsUpper(r):
 			j := i
 			for j < len(rs) && addrIsUpper(rs[j]) {
@@ -334,7 +341,8 @@ func addrTokenize(s string) []addrTok {
 				for k < len(rs) && addrIsAlnum(rs[k]) {
 					k++
 				}
-				i = emit(addrStdNum(string(rs[i:k])), string(rs[i:k]), k)
+				raw := string(rs[i:k])
+				i = emit(addrStdNum(raw), raw, k)
 				continue
 			}
 			if j-i == 1 {

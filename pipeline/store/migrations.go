@@ -70,6 +70,8 @@ var Migrations = []Migration{
 		`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS prior_from VARCHAR`,
 		`ALTER TABLE resolve.runs ADD COLUMN IF NOT EXISTS prior_capped BOOLEAN`,
 	)},
+	{4, "reports: where persons live, department facts, report builds and deliveries",
+		statements(append(append(append([]string(nil), schema.PlaceDDL...), schema.FactsDDL...), schema.ReportDDL...)...)},
 }
 
 // Latest is the newest schema version.
