@@ -21,18 +21,20 @@ var ReportDDL = []string{
 		ref_date DATE NOT NULL, version INTEGER NOT NULL, built_at TIMESTAMP NOT NULL,
 		resolve_run BIGINT, sync_id BIGINT, definition_fp VARCHAR, file VARCHAR, sha256 VARCHAR,
 		figures INTEGER, rows INTEGER, checks_failed INTEGER, full_values BOOLEAN, built_by VARCHAR)`,
-	// cell is sheet!A1; value is the number written (NULL for text), text the text written.
+	// figure is the definition's name of the number: an anchor, matrix[row,col] (* for a total)
+	// or band.rows; cell is where it was written (sheet!A1, "" for a total the form has no cell
+	// for); value is the number.
 	`CREATE TABLE IF NOT EXISTS report.figures (
-		build_id BIGINT NOT NULL, anchor VARCHAR NOT NULL, cell VARCHAR NOT NULL, label VARCHAR, value DOUBLE, text VARCHAR)`,
-	// The persons behind each figure (a repeated row's person included).
+		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, cell VARCHAR, label VARCHAR, value DOUBLE)`,
+	// The persons behind each figure (for band.rows: the band's persons, one per row).
 	`CREATE TABLE IF NOT EXISTS report.figure_persons (
-		build_id BIGINT NOT NULL, cell VARCHAR NOT NULL, person_id VARCHAR NOT NULL)`,
+		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, person_id VARCHAR NOT NULL)`,
 	// The definition's validation rules, as checked on the build.
 	`CREATE TABLE IF NOT EXISTS report.checks (
 		build_id BIGINT NOT NULL, rule VARCHAR NOT NULL, ok BOOLEAN NOT NULL, detail VARCHAR)`,
 	// Figures that changed against the previous version of the same kind, community and period.
 	`CREATE TABLE IF NOT EXISTS report.diffs (
-		build_id BIGINT NOT NULL, previous_build_id BIGINT NOT NULL, cell VARCHAR NOT NULL, label VARCHAR,
+		build_id BIGINT NOT NULL, previous_build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, cell VARCHAR, label VARCHAR,
 		old_value VARCHAR, new_value VARCHAR)`,
 	// Every output that showed full ID numbers or phones, and who asked for it.
 	`CREATE TABLE IF NOT EXISTS report.full_value_outputs (

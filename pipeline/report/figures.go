@@ -1,0 +1,435 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Rollup is the community of the street-level roll-up.
+const Rollup = "*"
+
+// figureSet is what one kind's queries gave, for every community at once.
+type figureSet struct {
+	// values[community][key]: key is an anchor, m[r,c] (with * for totals) or band.rows.
+	values map[string]map[string]float64
+	// cells maps each key to its template cell (sheet!A1) and label.
+	cells map[string]cellInfo
+	// bands[anchor][community] are the band's rows, in the query's order.
+	bands map[string]map[string][]bandRow
+	// persons is the temp table of (community, key, person_id) behind every number.
+	persons string
+}
+
+type cellInfo struct {
+	anchor, cell, label string
+}
+
+type bandRow struct {
+	person string
+	values []string // per band column ("" where the column is "")
+	masked []bool
+	raw    map[string]string
+}
+
+// params are the DuckDB variables a kind's SQL reads.
+func setParams(ctx context.Context, conn *sql.Conn, p Period) error {
+	for _, s := range []string{
+		fmt.Sprintf("SET VARIABLE ref_date = DATE '%s'", p.RefDate.Format("2006-01-02")),
+		fmt.Sprintf("SET VARIABLE period_start = DATE '%s'", p.Start.Format("2006-01-02")),
+		fmt.Sprintf("SET VARIABLE period = '%s'", p.Code),
+	} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+func trimSQL(s string) string { return strings.TrimRight(strings.TrimSpace(s), "; \n\t") }
+
+// columnsOf returns the result columns of a query, without running it.
+func columnsOf(ctx context.Context, conn *sql.Conn, q string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT * FROM ("+q+") AS q LIMIT 0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return rows.Columns()
+}
+
+func hasAll(cols []string, want ...string) error {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c] = true
+	}
+	var missing []string
+	for _, w := range want {
+		if !have[w] {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the query must return column(s) %s (it returns %s)", strings.Join(missing, ", "), strings.Join(cols, ", "))
+	}
+	return nil
+}
+
+func contains(cols []string, c string) bool {
+	for _, x := range cols {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// computeFigures runs every figure and matrix query of k once for all communities and the
+// roll-up, and every band query, and leaves the persons behind each number in a temp table.
+func computeFigures(ctx context.Context, conn *sql.Conn, k *Kind, lay *layout, tmp string) (*figureSet, error) {
+	fs := &figureSet{values: map[string]map[string]float64{}, cells: map[string]cellInfo{}, bands: map[string]map[string][]bandRow{}, persons: tmp}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (community VARCHAR, key VARCHAR, person_id VARCHAR)`, tmp)); err != nil {
+		return nil, err
+	}
+	set := func(community, key string, v float64) {
+		m := fs.values[community]
+		if m == nil {
+			m = map[string]float64{}
+			fs.values[community] = m
+		}
+		m[key] = v
+	}
+	for _, f := range k.Figures {
+		a := lay.anchors[f.Anchor]
+		fs.cells[f.Anchor] = cellInfo{anchor: f.Anchor, cell: a.sheet + "!" + a.cell(0, 0), label: f.Label}
+		if err := aggregate(ctx, conn, tmp, trimSQL(f.SQL), f.Measure, nil, func(community string, keys []string, v float64) {
+			set(community, f.Anchor, v)
+		}, func([]string) string { return quoteLit(f.Anchor) }); err != nil {
+			return nil, fmt.Errorf("figure %s: %w", f.Anchor, err)
+		}
+	}
+	for _, m := range k.Matrices {
+		a := lay.anchors[m.Anchor]
+		rowIdx, colIdx := index(m.Rows), index(m.Cols)
+		label := func(labels, keys []string, i int) string {
+			if i < 0 {
+				return "合计"
+			}
+			if len(labels) > 0 {
+				return labels[i]
+			}
+			return keys[i]
+		}
+		for ri := -1; ri < len(m.Rows); ri++ {
+			for ci := -1; ci < len(m.Cols); ci++ {
+				r, c := "*", "*"
+				if ri >= 0 {
+					r = m.Rows[ri]
+				}
+				if ci >= 0 {
+					c = m.Cols[ci]
+				}
+				var cell string
+				switch {
+				case ri >= 0 && ci >= 0:
+					cell = a.cell(ri, ci)
+				case ri >= 0 && m.RowTotals != "":
+					cell = lay.anchors[m.RowTotals].cell(ri, 0)
+				case ci >= 0 && ri < 0 && m.ColTotals != "":
+					cell = lay.anchors[m.ColTotals].cell(0, ci)
+				case ri < 0 && ci < 0 && m.GrandTotal != "":
+					cell = lay.anchors[m.GrandTotal].cell(0, 0)
+				}
+				key := matrixKey(m.Anchor, r, c)
+				ci2 := cellInfo{anchor: m.Anchor, label: m.Label + " " + label(m.RowLabels, m.Rows, ri) + "×" + label(m.ColLabels, m.Cols, ci)}
+				if cell != "" {
+					ci2.cell = a.sheet + "!" + cell
+				}
+				fs.cells[key] = ci2
+			}
+		}
+		err := aggregate(ctx, conn, tmp, trimSQL(m.SQL), m.Measure, []string{"row_key", "col_key"}, func(community string, keys []string, v float64) {
+			r, c := keys[0], keys[1]
+			if _, ok := rowIdx[r]; !ok && r != "*" {
+				return
+			}
+			if _, ok := colIdx[c]; !ok && c != "*" {
+				return
+			}
+			set(community, matrixKey(m.Anchor, r, c), v)
+		}, func(exprs []string) string {
+			return quoteLit(m.Anchor+"[") + " || " + exprs[0] + " || ',' || " + exprs[1] + " || ']'"
+		})
+		if err != nil {
+			return nil, fmt.Errorf("matrix %s: %w", m.Anchor, err)
+		}
+		// Keys the definition does not list are an error: a figure would silently vanish.
+		if err := unlistedKeys(ctx, conn, trimSQL(m.SQL), m.Rows, m.Cols); err != nil {
+			return nil, fmt.Errorf("matrix %s: %w", m.Anchor, err)
+		}
+	}
+	for _, b := range k.Bands {
+		rows, err := bandRows(ctx, conn, trimSQL(b.SQL), b)
+		if err != nil {
+			return nil, fmt.Errorf("band %s: %w", b.Anchor, err)
+		}
+		fs.bands[b.Anchor] = rows
+		a := lay.anchors[b.Anchor]
+		fs.cells[b.Anchor+".rows"] = cellInfo{anchor: b.Anchor, cell: a.sheet + "!" + a.cell(0, 0), label: b.Label + " 行数"}
+		total := 0
+		for c, rs := range rows {
+			set(c, b.Anchor+".rows", float64(len(rs)))
+			total += len(rs)
+		}
+		set(Rollup, b.Anchor+".rows", float64(total))
+	}
+	return fs, nil
+}
+
+func matrixKey(anchor, r, c string) string { return anchor + "[" + r + "," + c + "]" }
+
+func index(keys []string) map[string]int {
+	m := make(map[string]int, len(keys))
+	for i, k := range keys {
+		m[k] = i
+	}
+	return m
+}
+
+func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// aggregate materializes q, adds the persons behind each number to tmp, and reports each
+// community's (and the roll-up's) value per combination of keys, with "*" for a key's total.
+//
+// keySQL gives the SQL expression of a number's key from the SQL expressions of the keys
+// (a key column, or '*' for its total).
+func aggregate(ctx context.Context, conn *sql.Conn, tmp, q, measure string, keys []string, emit func(community string, keys []string, v float64), keySQL func(exprs []string) string) error {
+	cols, err := columnsOf(ctx, conn, q)
+	if err != nil {
+		return err
+	}
+	need := append([]string{"community", "person_id"}, keys...)
+	if measure == "sum" {
+		need = append(need, "value")
+	}
+	if err := hasAll(cols, need...); err != nil {
+		return err
+	}
+	unit := "person_id"
+	if contains(cols, "unit") {
+		unit = "coalesce(CAST(unit AS VARCHAR), person_id)"
+	}
+	keyCols := ""
+	for _, k := range keys {
+		keyCols += fmt.Sprintf(", coalesce(CAST(%s AS VARCHAR), '') AS %s", k, k)
+	}
+	value := "NULL::DOUBLE"
+	if measure == "sum" {
+		value = "CAST(value AS DOUBLE)"
+	}
+	src := tmp + "_q"
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS
+		SELECT CAST(community AS VARCHAR) AS community, CAST(person_id AS VARCHAR) AS person_id, %s AS unit, %s AS value%s
+		FROM (%s) AS q WHERE community IS NOT NULL AND community <> ''`, src, unit, value, keyCols, q)); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+src)
+	// Every subset of the keys, with and without the community: totals are distinct counts
+	// (a person in two cells of a row counts once in the row's total).
+	var sets []string
+	n := len(keys)
+	for mask := 0; mask < 1<<n; mask++ {
+		var ks []string
+		for i, k := range keys {
+			if mask&(1<<i) != 0 {
+				ks = append(ks, k)
+			}
+		}
+		sets = append(sets, "("+strings.Join(append([]string{"community"}, ks...), ", ")+")", "("+strings.Join(ks, ", ")+")")
+	}
+	sel := "community"
+	for _, k := range keys {
+		sel += ", " + k
+	}
+	var agg string
+	if measure == "sum" {
+		// Each unit's value once per cell: a family's amount counts once however many
+		// members are listed.
+		agg = fmt.Sprintf(`SELECT %s, grouping(%s) AS g, sum(v) AS n FROM (
+			SELECT community, unit, %s max(value) AS v FROM %s GROUP BY ALL) GROUP BY GROUPING SETS (%s)`,
+			sel, sel, keyPrefix(keys), src, strings.Join(sets, ", "))
+	} else {
+		agg = fmt.Sprintf(`SELECT %s, grouping(%s) AS g, count(DISTINCT unit) AS n FROM %s GROUP BY GROUPING SETS (%s)`,
+			sel, sel, src, strings.Join(sets, ", "))
+	}
+	rows, err := conn.QueryContext(ctx, agg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]sql.NullString, 1+len(keys))
+		var g int64
+		var v sql.NullFloat64
+		dest := make([]any, 0, len(vals)+2)
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		dest = append(dest, &g, &v)
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		// grouping(): bit i (from the left, highest first) is set when column i is rolled up.
+		rolled := func(i int) bool { return g&(1<<(len(keys)-i)) != 0 }
+		community := vals[0].String
+		if rolled(0) {
+			community = Rollup
+		}
+		ks := make([]string, len(keys))
+		for i := range keys {
+			ks[i] = vals[i+1].String
+			if rolled(i + 1) {
+				ks[i] = "*"
+			}
+		}
+		emit(community, ks, v.Float64)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The persons behind every number: per community and key combination, and each total.
+	for mask := 0; mask < 1<<n; mask++ {
+		parts := make([]string, n)
+		for i, k := range keys {
+			if mask&(1<<i) != 0 {
+				parts[i] = k
+			} else {
+				parts[i] = "'*'"
+			}
+		}
+		key := keySQL(parts)
+		for _, comm := range []string{"community", "'" + Rollup + "'"} {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT DISTINCT %s, %s, person_id FROM %s`, tmp, comm, key, src)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func keyPrefix(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return strings.Join(keys, ", ") + ","
+}
+
+func unlistedKeys(ctx context.Context, conn *sql.Conn, q string, rows, cols []string) error {
+	check := func(col string, listed []string) error {
+		in := make([]string, len(listed))
+		for i, l := range listed {
+			in[i] = "'" + strings.ReplaceAll(l, "'", "''") + "'"
+		}
+		r, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT coalesce(CAST(%s AS VARCHAR), 'NULL') FROM (%s) AS q
+			WHERE coalesce(CAST(%s AS VARCHAR), 'NULL') NOT IN (%s) ORDER BY 1 LIMIT 5`, col, q, col, strings.Join(in, ", ")))
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		var bad []string
+		for r.Next() {
+			var s string
+			if err := r.Scan(&s); err != nil {
+				return err
+			}
+			bad = append(bad, s)
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("%s values %s are not listed in the definition (listed: %s)", col, strings.Join(bad, ", "), strings.Join(listed, ", "))
+		}
+		return nil
+	}
+	if err := check("row_key", rows); err != nil {
+		return err
+	}
+	return check("col_key", cols)
+}
+
+// bandRows runs a band's query and returns its rows per community, in the query's order.
+func bandRows(ctx context.Context, conn *sql.Conn, q string, b Band) (map[string][]bandRow, error) {
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	need := []string{"community", "person_id"}
+	for _, c := range b.Columns {
+		if c != "" && c != "seq" {
+			need = append(need, c)
+		}
+	}
+	if err := hasAll(cols, need...); err != nil {
+		return nil, err
+	}
+	at := map[string]int{}
+	for i, c := range cols {
+		at[c] = i
+	}
+	out := map[string][]bandRow{}
+	vals := make([]sql.NullString, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		community := vals[at["community"]].String
+		if community == "" {
+			continue
+		}
+		r := bandRow{person: vals[at["person_id"]].String, values: make([]string, len(b.Columns)), masked: make([]bool, len(b.Columns)), raw: map[string]string{}}
+		for i, c := range b.Columns {
+			if c == "" || c == "seq" {
+				continue
+			}
+			r.values[i] = vals[at[c]].String
+			r.raw[c] = vals[at[c]].String
+			_, r.masked[i] = b.Mask[c]
+		}
+		out[community] = append(out[community], r)
+	}
+	return out, rows.Err()
+}
+
+// communities lists the placed communities of the golden records, sorted.
+func communities(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT DISTINCT community FROM golden.person WHERE coalesce(community, '') <> '' ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("communities: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,303 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// fillInput is one workbook's content.
+type fillInput struct {
+	kind      *Kind
+	lay       *layout
+	community string // Rollup for the street
+	unit      string // 填报单位 as written
+	period    Period
+	dateText  string
+	values    map[string]float64
+	cells     map[string]cellInfo
+	bands     map[string][]bandRow
+	full      bool         // full ID numbers and phones
+	detail    []detailLine // the 明细 sheet
+	rollupBy  []rollupLine // the roll-up's 明细: per figure and community
+}
+
+type detailLine struct {
+	person, name, idNo, cells string
+}
+
+type rollupLine struct {
+	cell, label, community string
+	value                  float64
+}
+
+// DetailSheet is the name of the drill-down sheet added to every filled workbook.
+const DetailSheet = "明细"
+
+// fill writes one workbook from the kind's template and returns its bytes.
+func fill(in fillInput) ([]byte, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(in.kind.TemplateBytes))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sheet := in.lay.sheet
+	k := in.kind
+	setText := func(anchor, text string) error {
+		if anchor == "" {
+			return nil
+		}
+		a := in.lay.anchors[anchor]
+		return f.SetCellStr(sheet, a.cell(0, 0), text)
+	}
+	if err := setText(k.Header.Unit, in.unit); err != nil {
+		return nil, err
+	}
+	if err := setText(k.Header.Period, in.period.Text()); err != nil {
+		return nil, err
+	}
+	if err := setText(k.Header.Date, in.dateText); err != nil {
+		return nil, err
+	}
+	setNum := func(cell string, v float64) error {
+		if v == float64(int64(v)) {
+			return f.SetCellInt(sheet, cell, int64(v))
+		}
+		return f.SetCellFloat(sheet, cell, v, 2, 64)
+	}
+	for _, fg := range k.Figures {
+		if err := setNum(in.lay.anchors[fg.Anchor].cell(0, 0), in.values[fg.Anchor]); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range k.Matrices {
+		for key, ci := range in.cells {
+			if ci.anchor != m.Anchor || ci.cell == "" || !strings.HasPrefix(key, m.Anchor+"[") {
+				continue
+			}
+			_, cell, _ := strings.Cut(ci.cell, "!")
+			if err := setNum(cell, in.values[key]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Bands from the bottom up, so that a band's growth does not move the one above it.
+	order := make([]Band, len(k.Bands))
+	copy(order, k.Bands)
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && in.lay.anchors[order[j].Anchor].row > in.lay.anchors[order[j-1].Anchor].row; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	grown := map[int]int{} // template row → rows it now has
+	for _, b := range order {
+		a := in.lay.anchors[b.Anchor]
+		rows := in.bands[b.Anchor]
+		if err := growBand(f, sheet, a, len(rows)); err != nil {
+			return nil, fmt.Errorf("band %s: %w", b.Anchor, err)
+		}
+		grown[a.row] = max(1, len(rows))
+		for i, r := range rows {
+			for j, c := range b.Columns {
+				cell := a.cell(i, j)
+				var err error
+				switch {
+				case c == "":
+					continue
+				case c == "seq":
+					err = f.SetCellInt(sheet, cell, int64(i+1))
+				default:
+					v := r.values[j]
+					if r.masked[j] && !in.full {
+						v = maskValue(b.Mask[c], v)
+					}
+					if n, e := strconv.ParseFloat(v, 64); e == nil && !r.masked[j] && isNumericColumn(v) {
+						err = setNum(cell, n)
+					} else {
+						err = f.SetCellStr(sheet, cell, v)
+					}
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	// Formulas that summed a band's template row now sum the grown band. InsertRows moved each
+	// formula and the references below the insertion; the band's own row is grown here.
+	shift := func(row int) int { // where a template row is now
+		out := row
+		for br, n := range grown {
+			if br < row {
+				out += n - 1
+			}
+		}
+		return out
+	}
+	for _, fc := range in.lay.formulas {
+		cell, _ := excelize.CoordinatesToCellName(fc.col, shift(fc.row))
+		formula, err := f.GetCellFormula(sheet, cell)
+		if err != nil {
+			return nil, err
+		}
+		for br, n := range grown {
+			formula = growFormula(formula, shift(br), n)
+		}
+		if err := f.SetCellFormula(sheet, cell, formula); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeDetail(f, in); err != nil {
+		return nil, fmt.Errorf("%s sheet: %w", DetailSheet, err)
+	}
+	// Cached values of formulas are stale now: clear them and ask for a full recalculation.
+	if err := f.UpdateLinkedValue(); err != nil {
+		return nil, err
+	}
+	yes := true
+	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &yes}); err != nil {
+		return nil, err
+	}
+	f.SetActiveSheet(0)
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// isNumericColumn: a plain number (an age, an amount), not a code or date written with digits
+// that must keep its form (0501, 2026-11-30, 13800001111).
+func isNumericColumn(v string) bool {
+	if v == "" || len(v) > 9 || strings.HasPrefix(v, "0") && len(v) > 1 && v[1] != '.' {
+		return false
+	}
+	return !strings.ContainsAny(v, "-/ ")
+}
+
+// growBand makes room for n rows at the band (n ≤ 1: the template row is used as it is) and
+// gives each new row the template row's styles, height and data validation.
+func growBand(f *excelize.File, sheet string, a area, n int) error {
+	if n <= 1 {
+		return nil
+	}
+	if err := f.InsertRows(sheet, a.row+1, n-1); err != nil {
+		return err
+	}
+	last := a.row + n - 1
+	for c := 0; c < a.cols; c++ {
+		cell := a.cell(0, c)
+		style, err := f.GetCellStyle(sheet, cell)
+		if err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sheet, a.cell(1, c), a.cell(n-1, c), style); err != nil {
+			return err
+		}
+	}
+	if h, err := f.GetRowHeight(sheet, a.row); err == nil && h > 0 {
+		for r := a.row + 1; r <= last; r++ {
+			if err := f.SetRowHeight(sheet, r, h); err != nil {
+				return err
+			}
+		}
+	}
+	dvs, err := f.GetDataValidations(sheet)
+	if err != nil {
+		return err
+	}
+	for _, dv := range dvs {
+		grown, changed := growSqref(dv.Sqref, a, last)
+		if !changed {
+			continue
+		}
+		if err := f.DeleteDataValidation(sheet, dv.Sqref); err != nil {
+			return err
+		}
+		dv.Sqref = grown
+		if err := f.AddDataValidation(sheet, dv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// growSqref extends every range of sqref that lies on the band's template row down to last.
+func growSqref(sqref string, a area, last int) (string, bool) {
+	parts := strings.Fields(sqref)
+	changed := false
+	for i, p := range parts {
+		c1, r1, c2, r2, ok := parseRange(p)
+		if !ok || r1 != a.row || r2 != a.row || c2 < a.col || c1 >= a.col+a.cols {
+			continue
+		}
+		from, _ := excelize.CoordinatesToCellName(c1, r1)
+		to, _ := excelize.CoordinatesToCellName(c2, last)
+		parts[i] = from + ":" + to
+		changed = true
+	}
+	return strings.Join(parts, " "), changed
+}
+
+func parseRange(s string) (c1, r1, c2, r2 int, ok bool) {
+	a, b, found := strings.Cut(s, ":")
+	if !found {
+		b = a
+	}
+	var err error
+	if c1, r1, err = excelize.CellNameToCoordinates(a); err != nil {
+		return 0, 0, 0, 0, false
+	}
+	if c2, r2, err = excelize.CellNameToCoordinates(b); err != nil {
+		return 0, 0, 0, 0, false
+	}
+	return c1, r1, c2, r2, true
+}
+
+// writeDetail adds the drill-down sheet: for a community, one line per person behind any
+// figure with the cells they count in; for the roll-up, each figure per community.
+func writeDetail(f *excelize.File, in fillInput) error {
+	if _, err := f.NewSheet(DetailSheet); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(DetailSheet)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetColWidth(1, 5, 18); err != nil {
+		return err
+	}
+	row := 1
+	put := func(vals ...any) error {
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		row++
+		return sw.SetRow(cell, vals)
+	}
+	if in.community == Rollup {
+		if err := put("单元格", "指标", "社区", "数值"); err != nil {
+			return err
+		}
+		for _, l := range in.rollupBy {
+			if err := put(l.cell, l.label, l.community, l.value); err != nil {
+				return err
+			}
+		}
+	} else {
+		if err := put("人员编号", "姓名", "身份证号", "计入的单元格"); err != nil {
+			return err
+		}
+		for _, l := range in.detail {
+			id := l.idNo
+			if !in.full {
+				id = MaskID(id)
+			}
+			if err := put(l.person, l.name, id, l.cells); err != nil {
+				return err
+			}
+		}
+	}
+	return sw.Flush()
+}
