@@ -49,8 +49,22 @@ type Config struct {
 	// Survivorship is a survivorship rules file (pipeline/golden's survivorship.toml format),
 	// relative to Dir; "" = the built-in rules. It is loaded and checked with the config.
 	Survivorship string `toml:"survivorship"`
+	// Reports says where report kinds and filled workbooks are ([reports]; see jobs/reports.go).
+	Reports ReportsConfig `toml:"reports"`
+	// Register is the street office's reference data that places each golden person in a
+	// community ([register]); loaded and checked with the config.
+	Register RegisterConfig `toml:"register"`
 
 	survivorship *golden.Rules
+	register     *golden.Register
+}
+
+// RegisterConfig is the [register] table: the community register (社区辖区表) and the grid
+// register (网格划分表), each a .xlsx or .csv file relative to Dir (pipeline/golden LoadRegister).
+// Without either, golden persons stay unplaced ("no community register configured").
+type RegisterConfig struct {
+	Communities string `toml:"communities"`
+	Grids       string `toml:"grids"`
 }
 
 // Limits are error thresholds as written in the config; see land.Limits.
@@ -148,6 +162,19 @@ func (c *Config) validate() error {
 			return fmt.Errorf("survivorship: %w", err)
 		}
 		c.survivorship = r
+	}
+	if c.Register.Communities != "" || c.Register.Grids != "" {
+		rel := func(p string) string {
+			if p == "" || filepath.IsAbs(p) {
+				return p
+			}
+			return filepath.Join(c.Dir, p)
+		}
+		reg, err := golden.LoadRegister(rel(c.Register.Communities), rel(c.Register.Grids))
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		c.register = reg
 	}
 	def := land.Limits{MaxCount: 0, MaxRatio: 0.05, MinRows: 100}
 	apply(&def, c.Errors)

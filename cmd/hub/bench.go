@@ -19,15 +19,18 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"bench ingest | bench reconcile: ingestion speed; end-to-end resolution of a large district", runBench}
+	commands["bench"] = command{"bench ingest | reconcile | report: ingestion speed; resolution of a large district; its reports", runBench}
 }
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "reconcile" {
 		return benchReconcile(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "report" {
+		return benchReport(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return fmt.Errorf("usage: hub bench ingest [--rows N] [--dir DIR] [--pg DSN] [--mysql DSN] | hub bench reconcile [--residents N]")
+		return fmt.Errorf("usage: hub bench ingest [--rows N] [--dir DIR] [--pg DSN] [--mysql DSN] | hub bench reconcile [--residents N] | hub bench report [--residents N] [--dir DIR]")
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	rows := fs.Int("rows", 2000000, "rows in the generated CSV")
@@ -165,5 +168,58 @@ func benchReconcile(ctx context.Context, args []string) error {
 	s := r.Stats
 	fmt.Printf("reconcile end to end: %d records → %d persons in %.1fs (%.0f records/s); %d candidate pairs scored at %.0f pairs/s; peak RSS of the process %.2f GiB\n",
 		s.Records, r.Persons, r.Seconds, float64(s.Records)/r.Seconds, s.Pairs, s.PairsPerSec, float64(ru.Maxrss)/(1<<20))
+	return nil
+}
+
+// benchReport builds every report kind for every community of a large district and the
+// street roll-up. With --dir naming a folder that already holds a reconciled district (from an
+// earlier bench report or bench reconcile --dir), the district is reused.
+func benchReport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench report", flag.ContinueOnError)
+	residents := fs.Int("residents", 250000, "residents (100 communities at 250 000)")
+	dir := fs.String("dir", "", "work folder (default: a temporary one, removed after); reused when it holds a reconciled district")
+	period := fs.String("period", "2026-10", "report period")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "hub-bench-report-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	cfgPath := filepath.Join(*dir, deptsim.ConfigFile)
+	if _, err := os.Stat(cfgPath); err != nil {
+		t0 := time.Now()
+		res, err := deptsim.Write(ctx, deptsim.Options{Dir: *dir, Residents: *residents, Seed: 1})
+		if err != nil {
+			return err
+		}
+		if err := syncDemo(ctx, *dir, res.Manifest.Tokens); err != nil {
+			return err
+		}
+		fmt.Printf("district of %d residents written, synced and reconciled in %.1fs\n", *residents, time.Since(t0).Seconds())
+	}
+	cfg, err := jobs.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := periodFlag(*period)
+	if err != nil {
+		return err
+	}
+	if err := buildReports(ctx, cfg, db, jobs.BuildReportsOptions{Period: p}, os.Stdout); err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("peak RSS of the process %.2f GiB\n", float64(ru.Maxrss)/(1<<20))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
 	"communityhub/jobs"
+	"communityhub/pipeline/report"
 )
 
 // districtFlags are the flags shared by demo and sim serve.
@@ -109,7 +110,17 @@ func syncDemo(ctx context.Context, dir string, tokens map[string]string) error {
 		return err
 	}
 	printEval(os.Stdout, rep)
-	return nil
+	// The reports of the month the district describes, filled for every community.
+	m, err := deptsim.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	asOf, err := time.Parse("2006-01-02", m.AsOf)
+	if err != nil {
+		return fmt.Errorf("the district's as-of date: %w", err)
+	}
+	fmt.Println()
+	return buildReports(ctx, cfg, db, jobs.BuildReportsOptions{Period: report.PeriodOf(asOf.AddDate(0, 1, 0))}, os.Stdout)
 }
 
 func printDistrict(res *deptsim.Result, took time.Duration) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"communityhub/internal/office"
 	"communityhub/pipeline/store"
 )
 
@@ -309,4 +310,52 @@ func TestGrowFormula(t *testing.T) {
 			t.Errorf("growFormula(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// A filled workbook as LibreOffice computes it: the count under the grown band is the band's
+// rows, and the workbook converts to PDF.
+func TestFilledWorkbookInLibreOffice(t *testing.T) {
+	bin := office.Need(t)
+	ctx := context.Background()
+	kdir := t.TempDir()
+	writeKind(t, kdir)
+	kinds, err := Load(kdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds, err = pickT01(kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := testDB(t)
+	p, _ := ParsePeriod("2026-11")
+	res, err := Build(ctx, db, kinds, Options{Period: p, OutDir: t.TempDir(), Communities: []string{"甲社区"}, NoRollup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := res.Builds[0].File
+	out := t.TempDir()
+	if err := office.Convert(ctx, bin, "pdf", out, file); err != nil {
+		t.Fatal(err)
+	}
+	if err := office.Convert(ctx, bin, "csv:Text - txt - csv (StarCalc):44,34,76,1", out, file); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, strings.TrimSuffix(filepath.Base(file), ".xlsx")+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.ReplaceAll(string(raw), `"`, ""), "\n")
+	if len(lines) < 15 || !strings.HasPrefix(lines[14], "共计,3") {
+		t.Errorf("row 15 as LibreOffice computes it: %q, want 共计,3 (the band's 3 rows)", lines[min(14, len(lines)-1)])
+	}
+}
+
+func pickT01(kinds []*Kind) ([]*Kind, error) {
+	for _, k := range kinds {
+		if k.Code == "T01" {
+			return []*Kind{k}, nil
+		}
+	}
+	return nil, os.ErrNotExist
 }

@@ -1,0 +1,103 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"communityhub/pipeline/report"
+	"communityhub/pipeline/store"
+)
+
+// ReportsConfig is a deployment's [reports] table.
+type ReportsConfig struct {
+	// KindsDir is a folder of report kind folders (kind.toml + template.xlsx) that add kinds to
+	// the built-in R01–R12 or override them by code; relative to the config's folder.
+	KindsDir string `toml:"kinds_dir"`
+	// Out is where filled workbooks go (default "reports" beside the config).
+	Out string `toml:"out"`
+	// Street is the roll-up's 填报单位 (default "全街道").
+	Street string `toml:"street"`
+}
+
+func (c *Config) rel(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// ReportKinds loads the built-in kinds and the deployment's own.
+func (c *Config) ReportKinds() ([]*report.Kind, error) {
+	return report.Load(c.rel(c.Reports.KindsDir))
+}
+
+// ReportsOut is the folder filled workbooks are written to.
+func (c *Config) ReportsOut() string {
+	if c.Reports.Out == "" {
+		return filepath.Join(c.Dir, "reports")
+	}
+	return c.rel(c.Reports.Out)
+}
+
+// BuildReportsOptions say which reports to build.
+type BuildReportsOptions struct {
+	Kinds       []string // codes; nil = every kind
+	Communities []string // nil = every placed community (and the roll-up)
+	Period      report.Period
+	// Role, RequestedBy, Purpose: see report.Options (full ID numbers and phones).
+	Role, RequestedBy, Purpose string
+}
+
+// BuildReports fills the chosen kinds from the database and records the builds.
+func BuildReports(ctx context.Context, cfg *Config, db *store.DB, o BuildReportsOptions) (*report.Result, error) {
+	all, err := cfg.ReportKinds()
+	if err != nil {
+		return nil, err
+	}
+	kinds, err := pickKinds(all, o.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	noRollup := false
+	var comms []string
+	if o.Communities != nil {
+		noRollup = true
+		for _, c := range o.Communities {
+			if c == report.Rollup {
+				noRollup = false
+			} else {
+				comms = append(comms, c)
+			}
+		}
+		if comms == nil {
+			comms = []string{}
+		}
+	}
+	return report.Build(ctx, db, kinds, report.Options{
+		Period: o.Period, Communities: comms, NoRollup: noRollup, OutDir: cfg.ReportsOut(), StreetName: cfg.Reports.Street,
+		Role: o.Role, RequestedBy: o.RequestedBy, Purpose: o.Purpose,
+	})
+}
+
+func pickKinds(all []*report.Kind, codes []string) ([]*report.Kind, error) {
+	if len(codes) == 0 {
+		return all, nil
+	}
+	byCode := map[string]*report.Kind{}
+	var known []string
+	for _, k := range all {
+		byCode[k.Code] = k
+		known = append(known, k.Code)
+	}
+	var out []*report.Kind
+	for _, c := range codes {
+		k, ok := byCode[strings.ToUpper(strings.TrimSpace(c))]
+		if !ok {
+			return nil, fmt.Errorf("report kind %q is unknown (kinds: %s)", c, strings.Join(known, ", "))
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
