@@ -186,6 +186,7 @@ type Outcome struct {
 	Attempts                                    int    // attempts made by this Push
 	Receipt                                     string // the target's receipt (the ledger's, when already sent)
 	Err                                         string // the last error, redacted ("" when sent)
+	Permanent                                   bool   // the last error was permanent: not retried
 }
 
 // Summary is what a Push did: the deliveries it made, those the ledger had as sent already, and
@@ -236,7 +237,7 @@ func Push(ctx context.Context, db *store.DB, pkgs []Package, targets []Target, o
 				sum.AlreadySent = append(sum.AlreadySent, o)
 			case stateFailed:
 				sum.Failed = append(sum.Failed, o)
-				if o.Attempts > 0 && !o.permanent {
+				if o.Attempts > 0 && !o.Permanent {
 					down[t.Name()] = true
 				}
 			}
@@ -251,18 +252,10 @@ func Push(ctx context.Context, db *store.DB, pkgs []Package, targets []Target, o
 type state int
 
 const (
-	stateNone state = iota
-	stateSent
+	stateSent state = iota + 1
 	stateAlready
 	stateFailed
 )
-
-// outcome carries whether the last error was permanent (a permanent failure says nothing about
-// whether the target is down).
-type outcome struct {
-	Outcome
-	permanent bool
-}
 
 func deliver(ctx context.Context, db *store.DB, p Package, t Target, opts Options, down bool) (Outcome, state, error) {
 	o := Outcome{BuildID: p.BuildID, Kind: p.Kind, Community: p.Community, Period: p.Period, Department: p.Department,
@@ -278,9 +271,9 @@ func deliver(ctx context.Context, db *store.DB, p Package, t Target, opts Option
 		}
 		return msg
 	}
-	max := opts.MaxAttempts
+	limit := opts.MaxAttempts
 	if down {
-		max = 1
+		limit = 1
 	}
 	for {
 		id, receipt, already, err := beginAttempt(ctx, db, p, t, o.Key)
@@ -305,7 +298,8 @@ func deliver(ctx context.Context, db *store.DB, p Package, t Target, opts Option
 		if interrupted {
 			o.Err = "interrupted: " + o.Err
 		}
-		last := interrupted || IsPermanent(sendErr) || o.Attempts >= max
+		o.Permanent = IsPermanent(sendErr)
+		last := interrupted || o.Permanent || o.Attempts >= limit
 		status := "pending"
 		if last {
 			status = "failed"
@@ -317,17 +311,138 @@ func deliver(ctx context.Context, db *store.DB, p Package, t Target, opts Option
 			return o, stateFailed, ctx.Err()
 		}
 		if last {
-			_ = outcome{} // see Push: permanent failures do not mark the target down
-			if IsPermanent(sendErr) {
-				o.Err = "permanent: " + o.Err
-			}
 			return o, stateFailed, nil
 		}
 		if err := opts.Sleep(ctx, opts.wait(o.Attempts, sendErr)); err != nil {
-			if err := endAttempt(ctx, db, id, "failed", "interrupted while waiting to retry: "+o.Err, ""); err != nil {
+			o.Err = "interrupted while waiting to retry: " + o.Err
+			if err := endAttempt(ctx, db, id, "failed", o.Err, ""); err != nil {
 				return o, stateFailed, fmt.Errorf("report.deliveries: %s to %s: %s", p, t.Name(), redact(err.Error()))
 			}
 			return o, stateFailed, err
 		}
 	}
+}
+
+// checkTargets refuses a nil target, an empty or repeated name and an empty kind.
+func checkTargets(targets []Target) error {
+	seen := map[string]bool{}
+	for i, t := range targets {
+		if t == nil {
+			return fmt.Errorf("target #%d: nil", i+1)
+		}
+		name := t.Name()
+		switch {
+		case name == "":
+			return fmt.Errorf("target #%d (%s): empty name", i+1, t.Kind())
+		case t.Kind() == "":
+			return fmt.Errorf("target %s: empty kind", name)
+		case seen[name]:
+			return fmt.Errorf("target %s: name used twice (it is the delivery's identity: give each target its own)", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// checkPackages refuses a package with a field missing, or whose build is not in report.builds
+// as the same kind, community and period, or whose body is not the file the build recorded.
+func checkPackages(ctx context.Context, db *store.DB, pkgs []Package) error {
+	for i, p := range pkgs {
+		where := fmt.Sprintf("package #%d (%s)", i+1, p)
+		for _, f := range []struct{ name, v string }{
+			{"kind", p.Kind}, {"community", p.Community}, {"period", p.Period}, {"department", p.Department}, {"file_name", p.FileName},
+		} {
+			if strings.TrimSpace(f.v) == "" {
+				return fmt.Errorf("%s: %s: empty", where, f.name)
+			}
+		}
+		if len(p.Body) == 0 {
+			return fmt.Errorf("%s: body: empty", where)
+		}
+		var kind, community, period string
+		var sum sql.NullString
+		err := db.SQL().QueryRowContext(ctx, `SELECT kind, community, period, sha256 FROM report.builds WHERE build_id = ?`, p.BuildID).
+			Scan(&kind, &community, &period, &sum)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s: build_id %d: not in report.builds", where, p.BuildID)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: reading report.builds: %w", where, err)
+		}
+		for _, f := range []struct{ name, pkg, build string }{{"kind", p.Kind, kind}, {"community", p.Community, community}, {"period", p.Period, period}} {
+			if f.pkg != f.build {
+				return fmt.Errorf("%s: %s: %q, but build %d is %q", where, f.name, f.pkg, p.BuildID, f.build)
+			}
+		}
+		if sum.Valid && sum.String != "" {
+			h := sha256.Sum256(p.Body)
+			if got := hex.EncodeToString(h[:]); !strings.EqualFold(got, sum.String) {
+				return fmt.Errorf("%s: body: sha256 %s is not the %s build %d recorded", where, got[:12], sum.String[:min(12, len(sum.String))], p.BuildID)
+			}
+		}
+	}
+	return nil
+}
+
+// beginAttempt records an attempt of p on t before it is made, in one transaction with the check
+// that no build of the same kind, community and period was sent to t already (then it records
+// nothing and returns that delivery's receipt). The row is the build's and target's: made on the
+// first attempt, counted up on each later one.
+func beginAttempt(ctx context.Context, db *store.DB, p Package, t Target, key string) (id int64, receipt string, already bool, err error) {
+	err = db.Tx(ctx, func(conn *sql.Conn) error {
+		var rec sql.NullString
+		err := conn.QueryRowContext(ctx, `SELECT receipt FROM report.deliveries
+			WHERE kind = ? AND community = ? AND period = ? AND target = ? AND status = 'sent'
+			ORDER BY sent_at DESC, delivery_id DESC LIMIT 1`, p.Kind, p.Community, p.Period, t.Name()).Scan(&rec)
+		switch {
+		case err == nil:
+			already, receipt = true, rec.String
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("looking for an earlier delivery: %w", err)
+		}
+		err = conn.QueryRowContext(ctx, `SELECT delivery_id FROM report.deliveries WHERE build_id = ? AND target = ?`, p.BuildID, t.Name()).Scan(&id)
+		switch {
+		case err == nil:
+			_, err = conn.ExecContext(ctx, `UPDATE report.deliveries SET attempts = attempts + 1, last_attempt_at = now(),
+				status = 'pending', idempotency_key = ?, target_kind = ?, department = ? WHERE delivery_id = ?`,
+				key, t.Kind(), p.Department, id)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("looking for the delivery row: %w", err)
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(delivery_id), 0) + 1 FROM report.deliveries`).Scan(&id); err != nil {
+			return fmt.Errorf("next delivery id: %w", err)
+		}
+		_, err = conn.ExecContext(ctx, `INSERT INTO report.deliveries (delivery_id, build_id, kind, community, period, department,
+			target, target_kind, idempotency_key, status, attempts, first_attempt_at, last_attempt_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, now(), now())`,
+			id, p.BuildID, p.Kind, p.Community, p.Period, p.Department, t.Name(), t.Kind(), key)
+		return err
+	})
+	return id, receipt, already, err
+}
+
+// maxErrorText bounds the error kept in the ledger.
+const maxErrorText = 2000
+
+// endAttempt records an attempt's outcome. It is written also when ctx has ended, so an
+// interrupted attempt is recorded too.
+func endAttempt(ctx context.Context, db *store.DB, id int64, status, errText, receipt string) error {
+	ctx = context.WithoutCancel(ctx)
+	var e, r any
+	if errText != "" {
+		e = connectors.Excerpt(errText, maxErrorText)
+	}
+	if receipt != "" {
+		r = receipt
+	}
+	return db.Tx(ctx, func(conn *sql.Conn) error {
+		if status == "sent" {
+			_, err := conn.ExecContext(ctx, `UPDATE report.deliveries SET status = 'sent', sent_at = now(), receipt = ? WHERE delivery_id = ?`, r, id)
+			return err
+		}
+		_, err := conn.ExecContext(ctx, `UPDATE report.deliveries SET status = ?, error = ? WHERE delivery_id = ?`, status, e, id)
+		return err
+	})
 }
