@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"communityhub/pipeline/report"
+	"communityhub/pipeline/report/deliver"
 	"communityhub/pipeline/store"
 )
 
@@ -100,4 +102,94 @@ func pickKinds(all []*report.Kind, codes []string) ([]*report.Kind, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// PushReportsOptions say which stored builds to push.
+type PushReportsOptions struct {
+	Period string   // YYYY-MM
+	Kinds  []string // nil: every kind
+	Getenv func(string) string
+	// Deliver tunes retries (deliver.Options); zero: its defaults.
+	Deliver deliver.Options
+}
+
+// PushReports sends the latest build of each kind and community of the period to every
+// [[delivery]] target that serves the kind's department. What the ledger has as sent is not sent
+// again (deliver.Push).
+func PushReports(ctx context.Context, cfg *Config, db *store.DB, o PushReportsOptions) (deliver.Summary, error) {
+	var sum deliver.Summary
+	kinds, err := cfg.ReportKinds()
+	if err != nil {
+		return sum, err
+	}
+	picked, err := pickKinds(kinds, o.Kinds)
+	if err != nil {
+		return sum, err
+	}
+	dept := map[string]string{}
+	for _, k := range picked {
+		dept[k.Code] = k.Department
+	}
+	targets, err := cfg.DeliveryTargets(o.Getenv)
+	if err != nil {
+		return sum, err
+	}
+	defer func() {
+		for _, t := range targets {
+			t.Close()
+		}
+	}()
+	if len(targets) == 0 {
+		return sum, fmt.Errorf("no [[delivery]] target in %s", cfg.Path)
+	}
+	rows, err := db.SQL().QueryContext(ctx, `SELECT arg_max(build_id, version), kind, community, arg_max(file, version) FROM report.builds
+		WHERE period = ? GROUP BY kind, community ORDER BY kind, community`, o.Period)
+	if err != nil {
+		return sum, fmt.Errorf("report.builds: %w", err)
+	}
+	var pkgs []deliver.Package
+	for rows.Next() {
+		var p deliver.Package
+		var file string
+		if err := rows.Scan(&p.BuildID, &p.Kind, &p.Community, &file); err != nil {
+			rows.Close()
+			return sum, err
+		}
+		d, ok := dept[p.Kind]
+		if !ok {
+			continue
+		}
+		p.Period, p.Department, p.FileName = o.Period, d, filepath.Base(file)
+		if p.Body, err = os.ReadFile(file); err != nil {
+			rows.Close()
+			return sum, fmt.Errorf("build %d (%s %s): %w", p.BuildID, p.Kind, p.Community, err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sum, err
+	}
+	if len(pkgs) == 0 {
+		return sum, fmt.Errorf("no report built for %s (run hub report build --period %s)", o.Period, o.Period)
+	}
+	for _, t := range targets {
+		var mine []deliver.Package
+		for _, p := range pkgs {
+			if t.Accepts(p) {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		s, err := deliver.Push(ctx, db, mine, []deliver.Target{t}, o.Deliver)
+		sum.Sent = append(sum.Sent, s.Sent...)
+		sum.AlreadySent = append(sum.AlreadySent, s.AlreadySent...)
+		sum.Failed = append(sum.Failed, s.Failed...)
+		if err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
 }

@@ -22,7 +22,7 @@ func init() {
 
 func runReport(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: hub report build|explain|kinds [flags]")
+		return fmt.Errorf("usage: hub report build|explain|kinds|push [flags]")
 	}
 	switch args[0] {
 	case "build":
@@ -31,8 +31,10 @@ func runReport(ctx context.Context, args []string) error {
 		return runReportExplain(ctx, args[1:])
 	case "kinds":
 		return runReportKinds(ctx, args[1:])
+	case "push":
+		return runReportPush(ctx, args[1:])
 	}
-	return fmt.Errorf("hub report %s: unknown (build, explain, kinds)", args[0])
+	return fmt.Errorf("hub report %s: unknown (build, explain, kinds, push)", args[0])
 }
 
 func periodFlag(s string) (report.Period, error) {
@@ -176,4 +178,25 @@ func runReportKinds(ctx context.Context, args []string) error {
 		fmt.Printf("%-5s %-24s %-8s %d figures, %d matrices, %d bands, %d checks  (%s)\n", k.Code, k.Title, k.Department, len(k.Figures), len(k.Matrices), len(k.Bands), len(k.Checks), k.From)
 	}
 	return nil
+}
+
+func runReportPush(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report push", flag.ContinueOnError)
+	kind := fs.String("kind", "", "kinds to push, comma-separated (default: all)")
+	period := fs.String("period", "", "YYYY-MM (default: last month)")
+	cfg, db, err := configDB(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := periodFlag(*period)
+	if err != nil {
+		return err
+	}
+	sum, err := jobs.PushReports(ctx, cfg, db, jobs.PushReportsOptions{Period: p.Code, Kinds: splitList(*kind), Getenv: os.Getenv})
+	fmt.Printf("report push %s: %s\n", p.Code, sum)
+	for _, f := range sum.Failed {
+		fmt.Printf("  failed: %s %s → %s after %d attempts: %s\n", f.Kind, f.Community, f.Target, f.Attempts, f.Err)
+	}
+	return err
 }
