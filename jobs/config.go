@@ -54,6 +54,8 @@ type Config struct {
 	// Register is the street office's reference data that places each golden person in a
 	// community ([register]); loaded and checked with the config.
 	Register RegisterConfig `toml:"register"`
+	// Deliveries say where filled reports are pushed ([[delivery]]; see jobs/delivery.go).
+	Deliveries []DeliveryConfig `toml:"delivery"`
 
 	survivorship *golden.Rules
 	register     *golden.Register
@@ -175,6 +177,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("register: %w", err)
 		}
 		c.register = reg
+	}
+	if err := c.validateDeliveries(); err != nil {
+		return err
 	}
 	def := land.Limits{MaxCount: 0, MaxRatio: 0.05, MinRows: 100}
 	apply(&def, c.Errors)

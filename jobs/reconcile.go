@@ -36,6 +36,8 @@ type ReconcileResult struct {
 	Reason  string // why a full run was chosen, or why nothing was done
 	// Extracted are the records stage's figures per source (also in resolve.counts).
 	Extracted []records.SourceStats
+	// Place is where the golden persons were placed (also in resolve.counts, stage "place").
+	Place golden.PlaceStats
 }
 
 // Reconcile turns the current raw rows into person records, resolves them into persons (with
@@ -66,7 +68,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("survivorship: %w", err)
 	}
-	fp, err := fingerprints(m, srcs, rules)
+	fp, err := fingerprints(m, srcs, rules, cfg.register.Digest())
 	if err != nil {
 		return ReconcileResult{}, err
 	}
@@ -118,6 +120,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	}
 	run := st.LastRun + 1
 	persons := golden.Build(recs, res.Person, rules)
+	placed := golden.Place(persons, recs, res.Person, cfg.register)
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
 		if err := resolve.Save(ctx, conn, run, m, recs, res, st, fp); err != nil {
 			return fmt.Errorf("resolve save: %w", err)
@@ -125,7 +128,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 		if err := golden.Save(ctx, conn, persons); err != nil {
 			return fmt.Errorf("golden: %w", err)
 		}
-		if err := store.WriteCounts(conn, run, recordCounts(extracted)); err != nil {
+		if err := store.WriteCounts(conn, run, append(recordCounts(extracted), placed.Counts()...)); err != nil {
 			return fmt.Errorf("resolve.counts: %w", err)
 		}
 		return nil
@@ -138,7 +141,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 		ev[e.Kind]++
 	}
 	return ReconcileResult{Run: run, Stats: res.Stats, Events: ev, Persons: len(persons), Seconds: time.Since(start).Seconds(), Reason: reason,
-		Extracted: extracted}, nil
+		Extracted: extracted, Place: placed}, nil
 }
 
 // recordCounts are the records stage's figures for resolve.counts, per source.
@@ -172,8 +175,8 @@ func recordCounts(stats []records.SourceStats) []store.Count {
 }
 
 // fingerprints hash the model, and the enabled sources with their mappings together with the
-// survivorship rules (a change there rebuilds the golden records).
-func fingerprints(m *resolve.Model, srcs []records.Source, rules *golden.Rules) (resolve.Fingerprints, error) {
+// survivorship rules and the register's content digest (a change there rebuilds the golden records).
+func fingerprints(m *resolve.Model, srcs []records.Source, rules *golden.Rules, register string) (resolve.Fingerprints, error) {
 	mj, err := json.Marshal(m)
 	if err != nil {
 		return resolve.Fingerprints{}, fmt.Errorf("model fingerprint: %w", err)
@@ -195,7 +198,8 @@ func fingerprints(m *resolve.Model, srcs []records.Source, rules *golden.Rules) 
 	sj, err := json.Marshal(struct {
 		Sources      any
 		Survivorship any
-	}{ss, rules.Fields})
+		Register     string `json:",omitempty"`
+	}{ss, rules.Fields, register})
 	if err != nil {
 		return resolve.Fingerprints{}, fmt.Errorf("sources fingerprint: %w", err)
 	}

@@ -66,6 +66,8 @@ var FactsDDL = []string{
 // grid through the grid register ("grid"); "" when neither placed the person, with the reason in
 // unplaced_reason. golden.unplaced lists those persons.
 var PlaceDDL = []string{
+	// What kind of system each record came from (schema.SourceRoles): R12 and analysts group by it.
+	`ALTER TABLE std.records ADD COLUMN IF NOT EXISTS source_role VARCHAR`,
 	`ALTER TABLE golden.person ADD COLUMN IF NOT EXISTS community VARCHAR`,
 	`ALTER TABLE golden.person ADD COLUMN IF NOT EXISTS grid VARCHAR`,
 	`ALTER TABLE golden.person ADD COLUMN IF NOT EXISTS placed_by VARCHAR`,

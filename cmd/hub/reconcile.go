@@ -229,6 +229,10 @@ func printEval(out io.Writer, r *evaltruth.Report) {
 	fmt.Fprintf(out, "%-22s %10.4f %10.4f %22.4f\n", "exact-ID join baseline", r.Baseline.Precision, r.Baseline.Recall, r.Baseline.RecallHard)
 	fmt.Fprintf(out, "merges of two different valid IDs: %d\n", r.ValidIDMerges)
 	fmt.Fprintf(out, "households reconstructed exactly: %d of %d (%.2f%%)\n", r.HouseholdsExact, r.Households, 100*float64(r.HouseholdsExact)/float64(max(1, r.Households)))
+	if pl := r.Placement; pl.Residents > 0 {
+		fmt.Fprintf(out, "residents placed in their true community: %d of %d (%.2f%%) — by address %d, by grid %d, unplaced %d %v, wrong community %d\n",
+			pl.Correct, pl.Residents, 100*pl.Rate, pl.ByAddress, pl.ByGrid, pl.Unplaced, pl.Reasons, pl.Wrong)
+	}
 	q := r.Review
 	fmt.Fprintf(out, "review queue: %d pairs (%.1f per 1 000 records), %.1f%% of them one true person\n", q.Pairs, q.PerThousand, 100*q.TrueShare)
 	if q.Calibrated.Pairs > 0 {

@@ -106,6 +106,9 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 	if err := writePopulationTruth(opts.Dir, pop); err != nil {
 		return nil, err
 	}
+	if err := writeReference(opts.Dir, pop, opts.Seed); err != nil {
+		return nil, err
+	}
 	w := &writer{opts: opts, pop: pop}
 	jobs := make(chan System)
 	var wg sync.WaitGroup

@@ -43,6 +43,7 @@ func (rd *renderer) idOf(col string, p *Person, withID, numericOK bool) any {
 		id, _ = idcard.Downgrade(id)
 	} else if q.hit(IDBadCheck) {
 		id = mistype(q, id)
+		rd.anomaly("invalid_id", p, "check digit fails: "+id)
 	}
 	if numericOK && isDigits(id) && len(id) == 18 && q.hit(IDNumeric) {
 		var f float64

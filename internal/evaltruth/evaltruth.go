@@ -1,7 +1,7 @@
 // Package evaltruth measures reconciliation against the simulator's truth: pairwise precision
 // and recall over all source records (and over records whose ID is masked, missing or
 // corrupted), merges of different valid IDs, households reconstructed exactly, and the same
-// figures for the exact-ID-join baseline. It backs `hub eval`; the hub itself never reads the truth.
+// figures for the exact-ID-join baseline, and golden persons placed in their true community. It backs `hub eval`; the hub itself never reads the truth.
 package evaltruth
 
 import (
@@ -28,6 +28,7 @@ type Report struct {
 	ValidIDMerges                   int
 	Households, HouseholdsExact     int
 	Review                          Review
+	Placement                       Placement
 }
 
 // Review measures the review queue against the truth: its size, the share of its pairs that
@@ -122,6 +123,9 @@ func Evaluate(ctx context.Context, db *sql.DB, dir string) (*Report, error) {
 		return nil, err
 	}
 	if err := review(ctx, db, truthOf, rep); err != nil {
+		return nil, err
+	}
+	if err := placement(ctx, db, dir, items, rep); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -196,7 +196,7 @@ func Save(ctx context.Context, conn *sql.Conn, run int64, m *Model, recs []recor
 		r := &recs[i]
 		return []driver.Value{r.Key, r.Source, r.Loc, r.Role, r.Hash, r.IDRaw, r.ID.Std, string(r.ID.Class), r.ID.Known,
 			r.NameRaw, r.Name.Std, r.Name.Pinyin, strings.Join(r.Name.Flags, ";"), int32(r.Sex), r.Birth, string(r.BirthFlag),
-			strings.Join(r.Phones, ";"), r.AddrRaw, r.Addr.Key()}
+			strings.Join(r.Phones, ";"), r.AddrRaw, r.Addr.Key(), r.SourceRole}
 	})
 	if err != nil {
 		return fmt.Errorf("std.records: %w", err)
