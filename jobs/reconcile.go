@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"communityhub/pipeline/facts"
 	"communityhub/pipeline/golden"
 	"communityhub/pipeline/records"
 	"communityhub/pipeline/resolve"
@@ -121,6 +122,7 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 	run := st.LastRun + 1
 	persons := golden.Build(recs, res.Person, rules)
 	placed := golden.Place(persons, recs, res.Person, cfg.register)
+	factTables, factCounts := facts.Build(recs, res.Person)
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
 		if err := resolve.Save(ctx, conn, run, m, recs, res, st, fp); err != nil {
 			return fmt.Errorf("resolve save: %w", err)
@@ -128,7 +130,10 @@ func Reconcile(ctx context.Context, cfg *Config, db *store.DB, opts ReconcileOpt
 		if err := golden.Save(ctx, conn, persons); err != nil {
 			return fmt.Errorf("golden: %w", err)
 		}
-		if err := store.WriteCounts(conn, run, append(recordCounts(extracted), placed.Counts()...)); err != nil {
+		if err := facts.Save(ctx, conn, factTables); err != nil {
+			return fmt.Errorf("facts: %w", err)
+		}
+		if err := store.WriteCounts(conn, run, append(append(recordCounts(extracted), placed.Counts()...), factCounts...)); err != nil {
 			return fmt.Errorf("resolve.counts: %w", err)
 		}
 		return nil

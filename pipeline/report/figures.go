@@ -101,14 +101,12 @@ func computeFigures(ctx context.Context, conn *sql.Conn, k *Kind, lay *layout, t
 		}
 		m[key] = v
 	}
+	if err := figureValues(ctx, conn, tmp, k.Figures, set); err != nil {
+		return nil, err
+	}
 	for _, f := range k.Figures {
 		a := lay.anchors[f.Anchor]
 		fs.cells[f.Anchor] = cellInfo{anchor: f.Anchor, cell: a.sheet + "!" + a.cell(0, 0), label: f.Label}
-		if err := aggregate(ctx, conn, tmp, trimSQL(f.SQL), f.Measure, nil, func(community string, keys []string, v float64) {
-			set(community, f.Anchor, v)
-		}, func([]string) string { return quoteLit(f.Anchor) }); err != nil {
-			return nil, fmt.Errorf("figure %s: %w", f.Anchor, err)
-		}
 	}
 	for _, m := range k.Matrices {
 		a := lay.anchors[m.Anchor]
@@ -186,6 +184,79 @@ func computeFigures(ctx context.Context, conn *sql.Conn, k *Kind, lay *layout, t
 		set(Rollup, b.Anchor+".rows", float64(total))
 	}
 	return fs, nil
+}
+
+// figureValues runs every single-cell figure of a kind in one statement (a UNION ALL of their
+// queries, each row tagged with its anchor), counts or sums per figure and community and for
+// the roll-up, and adds the persons behind each figure to tmp.
+func figureValues(ctx context.Context, conn *sql.Conn, tmp string, figs []Figure, set func(community, key string, v float64)) error {
+	if len(figs) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, f := range figs {
+		q := trimSQL(f.SQL)
+		cols, err := columnsOf(ctx, conn, q)
+		if err != nil {
+			return fmt.Errorf("figure %s: %w", f.Anchor, err)
+		}
+		need := []string{"community", "person_id"}
+		if f.Measure == "sum" {
+			need = append(need, "value")
+		}
+		if err := hasAll(cols, need...); err != nil {
+			return fmt.Errorf("figure %s: %w", f.Anchor, err)
+		}
+		unit, value := "CAST(person_id AS VARCHAR)", "NULL::DOUBLE"
+		if contains(cols, "unit") {
+			unit = "coalesce(CAST(unit AS VARCHAR), CAST(person_id AS VARCHAR))"
+		}
+		if f.Measure == "sum" {
+			value = "CAST(value AS DOUBLE)"
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT %s AS key, CAST(community AS VARCHAR) AS community, CAST(person_id AS VARCHAR) AS person_id, %s AS unit, %s AS value
+			FROM (%s) AS q WHERE community IS NOT NULL AND community <> ''`, quoteLit(f.Anchor), unit, value, q))
+	}
+	src := tmp + "_figures"
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", src, strings.Join(parts, "\nUNION ALL\n"))); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+src)
+	measure := map[string]string{}
+	for _, f := range figs {
+		measure[f.Anchor] = f.Measure
+	}
+	// Each unit once per figure and community (and once per figure for the street): a family's
+	// amount counts once however many members are listed.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`WITH u AS (SELECT key, community, unit, max(value) AS v FROM %[1]s GROUP BY ALL)
+		SELECT key, community, count(*) AS n, sum(v) AS s FROM u GROUP BY key, community
+		UNION ALL
+		SELECT key, '%[2]s', count(*), sum(v) FROM (SELECT key, unit, max(v) AS v FROM u GROUP BY ALL) GROUP BY key`, src, Rollup))
+	if err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, community string
+		var n int64
+		var sum sql.NullFloat64
+		if err := rows.Scan(&key, &community, &n, &sum); err != nil {
+			return err
+		}
+		if measure[key] == "sum" {
+			set(community, key, sum.Float64)
+		} else {
+			set(community, key, float64(n))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %[1]s SELECT DISTINCT community, key, person_id FROM %[2]s
+		UNION ALL SELECT DISTINCT '%[3]s', key, person_id FROM %[2]s`, tmp, src, Rollup)); err != nil {
+		return fmt.Errorf("figure persons: %w", err)
+	}
+	return nil
 }
 
 func matrixKey(anchor, r, c string) string { return anchor + "[" + r + "," + c + "]" }

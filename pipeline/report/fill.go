@@ -150,12 +150,13 @@ func fill(in fillInput) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := writeDetail(f, in); err != nil {
-		return nil, fmt.Errorf("%s sheet: %w", DetailSheet, err)
-	}
-	// Cached values of formulas are stale now: clear them and ask for a full recalculation.
+	// Cached values of formulas are stale now: clear them and ask for a full recalculation
+	// (before the drill-down sheet is added: it has no formulas, and reading it back is slow).
 	if err := f.UpdateLinkedValue(); err != nil {
 		return nil, err
+	}
+	if err := writeDetail(f, in); err != nil {
+		return nil, fmt.Errorf("%s sheet: %w", DetailSheet, err)
 	}
 	yes := true
 	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &yes}); err != nil {
