@@ -46,6 +46,7 @@ func (rd *renderer) idOf(col string, p *Person, withID, numericOK bool) any {
 		rd.anomaly("invalid_id", p, "check digit fails: "+id)
 	}
 	if numericOK && isDigits(id) && len(id) == 18 && q.hit(IDNumeric) {
+		rd.anomaly("invalid_id", p, "stored as a number: its last digits are lost")
 		var f float64
 		fmt.Sscanf(id, "%g", &f)
 		return f
