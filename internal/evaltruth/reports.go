@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,7 @@ func (s Sets) add(kind, community, figure, id string) {
 }
 
 // ReportTruth computes figures of the report catalog from the simulator's truth alone
-// (truth/persons.csv and households.csv), never from what the hub made of the sources: for R01,
+// (truth/persons.csv, households.csv and records/), never from what the hub made of the sources: for R01,
 // R03, R04, R05, R06, R10 and R11, the ids behind each figure the truth can tell, named by the
 // built-in kinds' anchors. refDate is the report's reference date (ages are taken on it) and
 // asOf the date the district describes (the elderly system's 高龄津贴 band is its age then).
@@ -47,9 +48,19 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 			relief[h["household_id"]] = h["relief_type"]
 		}
 	}
+	// Who is in some system at all: a migrant who died or left is known to no 户籍 record, so
+	// the counting rule ("neither dead nor moved out per 户籍") keeps them while any department
+	// still lists them — the truth counts them the same way (R12 lists those departments).
+	systems, err := readableSystems(dir)
+	if err != nil {
+		return nil, err
+	}
+	recorded := func(id string) bool { return len(systems[id]) > 0 }
+	in := func(id, system string) bool { return systems[id][system] }
 	s := Sets{}
 	for _, p := range persons {
-		if p["status"] != "正常" || p["community"] == "" {
+		gone := p["status"] != "正常"
+		if p["community"] == "" || gone && (p["residence"] == "户籍" || !recorded(p["person_id"])) {
 			continue
 		}
 		c, id := p["community"], p["person_id"]
@@ -74,8 +85,15 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 		} else {
 			s.add("R01", c, "res_female", id)
 		}
+		// The hub knows a birth date from an ID number or from a system that records one.
+		birthKnown := p["id_no"] != ""
+		for _, sys := range []string{"hj", "floating", "elderly", "employment", "insurance", "health"} {
+			birthKnown = birthKnown || in(id, sys)
+		}
 		band := "age_80_plus"
 		switch {
+		case !birthKnown:
+			band = "age_unknown"
 		case age <= 6:
 			band = "age_0_6"
 		case age <= 17:
@@ -90,8 +108,8 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 		s.add("R01", c, band, id)
 		// R03
 		alone := p["lives_alone"] == "1"
-		allowance := p["elder_care"] == "1" && ageThen >= 80 && p["residence"] != "境外"
-		if age >= 80 {
+		allowance := p["elder_care"] == "1" && ageThen >= 80 && in(id, "elderly")
+		if age >= 80 && birthKnown {
 			b := "80_89"
 			if age >= 100 {
 				b = "100_plus"
@@ -109,7 +127,10 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 			}
 		}
 		// R04: persons and families in 在保 relief, by type.
-		rt := relief[p["household_id"]]
+		rt := ""
+		if in(id, "relief") {
+			rt = relief[p["household_id"]]
+		}
 		if prefix := map[string]string{"城市低保": "dibao", "特困供养": "tekun", "临时救助": "linshi"}[rt]; prefix != "" {
 			s.add("R04", c, prefix+"_persons", id)
 			s.add("R04", c, prefix+"_hh", p["household_id"])
@@ -117,7 +138,8 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 			s.add("R04", c, "hh_total", p["household_id"])
 		}
 		// R05
-		if d := p["disability"]; d != "" {
+		disabled := p["disability"] != "" && in(id, "disabled")
+		if d := p["disability"]; disabled {
 			s.add("R05", c, "disabled_all", id)
 			if len(d) == 2 {
 				s.add("R05", c, "by_cat_grade["+d[:1]+","+d[1:]+"]", id)
@@ -125,7 +147,7 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 			}
 		}
 		// R06
-		unemployed := p["employment"] == "登记失业"
+		unemployed := p["employment"] == "登记失业" && in(id, "employment")
 		if unemployed {
 			s.add("R06", c, "unemployed_total", id)
 			if rt == "城市低保" {
@@ -134,13 +156,13 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 		}
 		// R10
 		s.add("R10", c, "res_total", id)
-		if p["insured"] != "1" {
+		if p["insured"] != "1" || !in(id, "insurance") {
 			s.add("R10", c, "ins_none", id)
 		}
 		// R11: two or more of 80+ living alone, disabled, 低保/特困, registered unemployed.
 		n := 0
-		for _, in := range []bool{age >= 80 && alone, p["disability"] != "", rt == "城市低保" || rt == "特困供养", unemployed} {
-			if in {
+		for _, yes := range []bool{age >= 80 && alone, disabled, rt == "城市低保" || rt == "特困供养", unemployed} {
+			if yes {
 				n++
 			}
 		}
@@ -149,6 +171,63 @@ func ReportTruth(dir string, refDate, asOf time.Time) (Sets, error) {
 		}
 	}
 	return s, nil
+}
+
+// unreadable reports a truth record row whose source row the hub must quarantine: bytes that
+// are no text in its encoding, or a row with the wrong number of columns.
+func unreadable(r []string) bool {
+	return len(r) > 4 && (strings.Contains(r[4], ":bad_bytes") || strings.Contains(r[4], ":wrong_columns"))
+}
+
+// unreadableLocs are the locators of the rows unreadable reports.
+func unreadableLocs(dir string) (map[string]bool, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "truth", "records", "*.csv"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, f := range files {
+		recs, err := readCSV(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs[1:] {
+			if unreadable(r) {
+				out[r[1]] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// readableSystems lists, per true person, the systems holding a record of them that the hub
+// can read (a row with bytes that are no text in its encoding is quarantined, as it must be).
+func readableSystems(dir string) (map[string]map[string]bool, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "truth", "records", "*.csv"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no truth under %s (want truth/records/*.csv)", dir)
+	}
+	out := map[string]map[string]bool{}
+	for _, f := range files {
+		recs, err := readCSV(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs[1:] {
+			if unreadable(r) {
+				continue
+			}
+			for _, kv := range strings.Split(r[3], ";") {
+				if _, p, ok := strings.Cut(kv, "="); ok && p != "" {
+					if out[p] == nil {
+						out[p] = map[string]bool{}
+					}
+					out[p][r[0]] = true
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 func yearsOn(birth, on time.Time) int {
