@@ -194,4 +194,3 @@ func R12Lines(ctx context.Context, db *sql.DB, p report.Period) ([]R12Line, erro
 	}
 	return out, rows.Err()
 }
-
