@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,8 @@ type BuildReportsOptions struct {
 	Period      report.Period
 	// Role, RequestedBy, Purpose: see report.Options (full ID numbers and phones).
 	Role, RequestedBy, Purpose string
+	// Trace receives each kind's timings (report.Options.Trace).
+	Trace io.Writer
 }
 
 // BuildReports fills the chosen kinds from the database and records the builds.
@@ -79,7 +82,7 @@ func BuildReports(ctx context.Context, cfg *Config, db *store.DB, o BuildReports
 	}
 	return report.Build(ctx, db, kinds, report.Options{
 		Period: o.Period, Communities: comms, NoRollup: noRollup, OutDir: cfg.ReportsOut(), StreetName: cfg.Reports.Street,
-		Role: o.Role, RequestedBy: o.RequestedBy, Purpose: o.Purpose,
+		Role: o.Role, RequestedBy: o.RequestedBy, Purpose: o.Purpose, Trace: o.Trace,
 	})
 }
 

@@ -20,13 +20,17 @@ var ReportDDL = []string{
 		build_id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL, community VARCHAR NOT NULL, period VARCHAR NOT NULL,
 		ref_date DATE NOT NULL, version INTEGER NOT NULL, built_at TIMESTAMP NOT NULL,
 		resolve_run BIGINT, sync_id BIGINT, definition_fp VARCHAR, file VARCHAR, sha256 VARCHAR,
-		figures INTEGER, rows INTEGER, checks_failed INTEGER, full_values BOOLEAN, built_by VARCHAR)`,
+		figures INTEGER, rows INTEGER, checks_failed INTEGER, full_values BOOLEAN, built_by VARCHAR,
+		batch BIGINT)`,
+	// batch is the first build id of the run that made the build: a street roll-up's persons are
+	// those of the community builds of its batch (report.figure_persons holds communities only).
 	// figure is the definition's name of the number: an anchor, matrix[row,col] (* for a total)
 	// or band.rows; cell is where it was written (sheet!A1, "" for a total the form has no cell
 	// for); value is the number.
 	`CREATE TABLE IF NOT EXISTS report.figures (
 		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, cell VARCHAR, label VARCHAR, value DOUBLE)`,
-	// The persons behind each figure (for band.rows: the band's persons, one per row).
+	// The persons behind each figure of a community build (for band.rows: the band's persons, one
+	// per row); a roll-up's are its batch's.
 	`CREATE TABLE IF NOT EXISTS report.figure_persons (
 		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, person_id VARCHAR NOT NULL)`,
 	// The definition's validation rules, as checked on the build.

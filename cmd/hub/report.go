@@ -61,8 +61,11 @@ func runReportBuild(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return buildReports(ctx, cfg, db, jobs.BuildReportsOptions{Kinds: splitList(*kind), Communities: splitList(*community), Period: p,
-		Role: *role, RequestedBy: *by, Purpose: *purpose}, os.Stdout)
+	o := jobs.BuildReportsOptions{Kinds: splitList(*kind), Communities: splitList(*community), Period: p, Role: *role, RequestedBy: *by, Purpose: *purpose}
+	if os.Getenv("HUB_REPORT_TRACE") != "" {
+		o.Trace = os.Stderr
+	}
+	return buildReports(ctx, cfg, db, o, os.Stdout)
 }
 
 func buildReports(ctx context.Context, cfg *jobs.Config, db *store.DB, o jobs.BuildReportsOptions, out io.Writer) error {

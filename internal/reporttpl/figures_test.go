@@ -211,9 +211,10 @@ func seed(t *testing.T, conn *sql.Conn) {
 		if loc == "" {
 			loc = r.source + ":" + r.key
 		}
+		// The seeded sources are named by their roles.
 		exec(`INSERT INTO std.records (record_key, source, loc, role, record_hash, id_raw, id_std, id_class, id_known,
-			name_raw, sex, birth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.key, r.source, loc, r.part, uint64(i+1), id, std, r.class, known, p.name, sex, birth)
+			name_raw, sex, birth, source_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.key, r.source, loc, r.part, uint64(i+1), id, std, r.class, known, p.name, sex, birth, r.source)
 		exec(`INSERT INTO resolve.record_person (record_key, person_id, probability, rule) VALUES (?, ?, 1, 'test')`, r.key, r.person)
 	}
 }

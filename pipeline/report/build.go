@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -70,6 +71,8 @@ type Options struct {
 	Role, RequestedBy, Purpose string
 	// Workers fill workbooks in parallel (default GOMAXPROCS).
 	Workers int
+	// Trace, when set, receives each kind's time in its queries and in recording.
+	Trace io.Writer
 }
 
 // Built is one stored build.
@@ -141,14 +144,36 @@ func Build(ctx context.Context, db *store.DB, kinds []*Kind, opts Options) (*Res
 		if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(build_id), 0) + 1 FROM report.builds`).Scan(&nextID); err != nil {
 			return fmt.Errorf("build ids: %w", err)
 		}
+		batch := nextID
 		session := map[string]*figureSet{} // the kinds built so far in this run
+		// The database work of each kind runs here, one kind after the other, while the
+		// workbooks of the kinds before it are filled by the pool: both cores stay busy.
+		pool := newPool(opts.Workers, len(kinds)*len(scopes))
+		defer pool.close()
+		var builds []*kindBuild
 		for _, k := range kinds {
-			b := &kindBuild{kind: k, opts: opts, scopes: scopes, conn: conn, firstID: nextID, resolveRun: resolveRun, syncID: syncID}
-			built, checks, err := b.run(ctx, session)
-			if err != nil {
+			b := &kindBuild{kind: k, opts: opts, scopes: scopes, conn: conn, firstID: nextID, batch: batch, resolveRun: resolveRun, syncID: syncID}
+			t0 := time.Now()
+			if err := b.prepare(ctx, session); err != nil {
 				return fmt.Errorf("report %s: %w", k.Code, err)
 			}
+			if opts.Trace != nil {
+				fmt.Fprintf(opts.Trace, "report %s: queries %.2fs\n", k.Code, time.Since(t0).Seconds())
+			}
+			defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+b.fs.persons)
+			b.fillAll(pool)
 			nextID += int64(len(scopes))
+			builds = append(builds, b)
+		}
+		for _, b := range builds {
+			t0 := time.Now()
+			built, checks, err := b.record(ctx, session)
+			if err != nil {
+				return fmt.Errorf("report %s: %w", b.kind.Code, err)
+			}
+			if opts.Trace != nil {
+				fmt.Fprintf(opts.Trace, "report %s: waited for its workbooks and recorded in %.2fs\n", b.kind.Code, time.Since(t0).Seconds())
+			}
 			res.Builds = append(res.Builds, built...)
 			res.Checks = append(res.Checks, checks...)
 		}
@@ -235,95 +260,140 @@ type kindBuild struct {
 	opts               Options
 	scopes             []string
 	conn               *sql.Conn
-	firstID            int64
+	firstID, batch     int64
 	resolveRun, syncID sql.NullInt64
+
+	// Made by prepare:
+	lay      *layout
+	fs       *figureSet
+	ids      map[string]int64
+	prev     map[string]int64
+	versions map[string]int
+	details  map[string][]detailLine
+	full     bool
+	keys     []string
+	// Made by fillAll's tasks, one per scope; done when wg is.
+	outs []fillOut
+	wg   sync.WaitGroup
 }
 
-func (b *kindBuild) run(ctx context.Context, session map[string]*figureSet) ([]Built, []CheckResult, error) {
-	k, conn := b.kind, b.conn
-	tf, lay, err := openTemplate(k)
-	if err != nil {
-		return nil, nil, err
-	}
-	tf.Close()
-	tmp := "report_persons_" + strings.ToLower(k.Code)
-	fs, err := computeFigures(ctx, conn, k, lay, tmp)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
-	session[k.Code] = fs
+type fillOut struct {
+	file, sum string
+	err       error
+}
 
-	ids := map[string]int64{}
-	for i, s := range b.scopes {
-		ids[s] = b.firstID + int64(i)
-	}
-	prev, versions, err := b.previous(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	details, err := b.detailLines(ctx, fs)
-	if err != nil {
-		return nil, nil, err
-	}
-	full := false
-	for _, r := range k.FullValues.Roles {
-		full = full || b.opts.Role != "" && r == b.opts.Role
-	}
-	keys := sortedKeys(fs.cells)
+// pool runs tasks on a fixed number of goroutines; its queue holds every task of a build.
+type pool struct {
+	tasks chan func()
+	wg    sync.WaitGroup
+}
 
-	// Fill the workbooks, spread over the cores.
-	type out struct {
-		file string
-		sum  string
-		err  error
-	}
-	outs := make([]out, len(b.scopes))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < b.opts.Workers; w++ {
-		wg.Add(1)
+func newPool(workers, capacity int) *pool {
+	p := &pool{tasks: make(chan func(), capacity)}
+	for w := 0; w < workers; w++ {
+		p.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for i := range work {
-				s := b.scopes[i]
-				in := fillInput{kind: k, lay: lay, community: s, unit: s, period: b.opts.Period, dateText: b.opts.BuiltAt.Format("2006年01月02日"),
-					values: fs.values[s], cells: fs.cells, bands: map[string][]bandRow{}, full: full, detail: details[s]}
-				if in.values == nil {
-					in.values = map[string]float64{}
-				}
-				if s == Rollup {
-					in.unit = b.opts.StreetName
-					in.rollupBy = rollupLines(fs, keys, b.scopes)
-				}
-				for anchor, byComm := range fs.bands {
-					if s == Rollup {
-						in.bands[anchor] = allRows(byComm, b.scopes)
-					} else {
-						in.bands[anchor] = byComm[s]
-					}
-				}
-				data, err := fill(in)
-				if err != nil {
-					outs[i].err = fmt.Errorf("%s: %w", s, err)
-					continue
-				}
-				name := fileName(k, s, b.opts.StreetName, b.opts.Period, versions[s]+1)
-				dir := filepath.Join(b.opts.OutDir, b.opts.Period.Code, scopeDir(s, b.opts.StreetName))
-				path, err := writeFile(dir, name, data)
-				sum := sha256.Sum256(data)
-				outs[i] = out{file: path, sum: hex.EncodeToString(sum[:]), err: err}
+			defer p.wg.Done()
+			for t := range p.tasks {
+				t()
 			}
 		}()
 	}
-	for i := range b.scopes {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- i
+	return p
+}
+
+func (p *pool) close() {
+	close(p.tasks)
+	p.wg.Wait()
+}
+
+// prepare runs the kind's queries (figures, bands, the persons behind them) and reads what the
+// workbooks and records need.
+func (b *kindBuild) prepare(ctx context.Context, session map[string]*figureSet) error {
+	k, conn := b.kind, b.conn
+	tf, lay, err := openTemplate(k)
+	if err != nil {
+		return err
 	}
-	close(work)
-	wg.Wait()
+	tf.Close()
+	b.lay = lay
+	fs, err := computeFigures(ctx, conn, k, lay, "report_persons_"+strings.ToLower(k.Code))
+	if err != nil {
+		return err
+	}
+	b.fs = fs
+	session[k.Code] = fs
+	b.ids = map[string]int64{}
+	for i, s := range b.scopes {
+		b.ids[s] = b.firstID + int64(i)
+	}
+	if b.prev, b.versions, err = b.previous(ctx); err != nil {
+		return err
+	}
+	if b.details, err = b.detailLines(ctx, fs); err != nil {
+		return err
+	}
+	for _, r := range k.FullValues.Roles {
+		b.full = b.full || b.opts.Role != "" && r == b.opts.Role
+	}
+	b.keys = sortedKeys(fs.cells)
+	return nil
+}
+
+// fillAll queues one task per scope that fills and writes its workbook; the street roll-up,
+// the largest, first.
+func (b *kindBuild) fillAll(p *pool) {
+	b.outs = make([]fillOut, len(b.scopes))
+	order := make([]int, 0, len(b.scopes))
+	for i, s := range b.scopes {
+		if s == Rollup {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		b.wg.Add(1)
+		p.tasks <- func() {
+			defer b.wg.Done()
+			b.outs[i] = b.fillOne(b.scopes[i])
+		}
+	}
+}
+
+func (b *kindBuild) fillOne(s string) fillOut {
+	k, fs := b.kind, b.fs
+	in := fillInput{kind: k, lay: b.lay, community: s, unit: s, period: b.opts.Period, dateText: b.opts.BuiltAt.Format("2006年01月02日"),
+		values: fs.values[s], cells: fs.cells, bands: map[string][]bandRow{}, full: b.full, detail: b.details[s]}
+	if in.values == nil {
+		in.values = map[string]float64{}
+	}
+	if s == Rollup {
+		in.unit = b.opts.StreetName
+		in.rollupBy = rollupLines(fs, b.keys, b.scopes)
+	}
+	for anchor, byComm := range fs.bands {
+		if s == Rollup {
+			in.bands[anchor] = allRows(byComm, b.scopes)
+		} else {
+			in.bands[anchor] = byComm[s]
+		}
+	}
+	data, err := fill(in)
+	if err != nil {
+		return fillOut{err: fmt.Errorf("%s: %w", s, err)}
+	}
+	name := fileName(k, s, b.opts.StreetName, b.opts.Period, b.versions[s]+1)
+	dir := filepath.Join(b.opts.OutDir, b.opts.Period.Code, scopeDir(s, b.opts.StreetName))
+	path, err := writeFile(dir, name, data)
+	sum := sha256.Sum256(data)
+	return fillOut{file: path, sum: hex.EncodeToString(sum[:]), err: err}
+}
+
+// record waits for the kind's workbooks, checks its rules and stores the builds.
+func (b *kindBuild) record(ctx context.Context, session map[string]*figureSet) ([]Built, []CheckResult, error) {
+	k, conn, fs, ids, prev, versions, keys, full, outs := b.kind, b.conn, b.fs, b.ids, b.prev, b.versions, b.keys, b.full, b.outs
+	b.wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -389,7 +459,7 @@ func (b *kindBuild) run(ctx context.Context, session map[string]*figureSet) ([]B
 	if err := store.Append(conn, "report", "builds", len(built), func(i int) []driver.Value {
 		x := built[i]
 		return []driver.Value{x.BuildID, x.Kind, x.Community, b.opts.Period.Code, b.opts.Period.RefDate, int32(x.Version), b.opts.BuiltAt,
-			nullInt(b.resolveRun), nullInt(b.syncID), k.Fingerprint, x.File, outs[i].sum, int32(x.Figures), int32(x.Rows), int32(x.ChecksFailed), x.FullValues, b.opts.RequestedBy}
+			nullInt(b.resolveRun), nullInt(b.syncID), k.Fingerprint, x.File, outs[i].sum, int32(x.Figures), int32(x.Rows), int32(x.ChecksFailed), x.FullValues, b.opts.RequestedBy, b.batch}
 	}); err != nil {
 		return nil, nil, fmt.Errorf("report.builds: %w", err)
 	}
@@ -615,13 +685,10 @@ func (b *kindBuild) savePersons(ctx context.Context, fs *figureSet, ids map[stri
 	var bandPersons []pr
 	for anchor, byComm := range fs.bands {
 		for _, s := range b.scopes {
-			var rows []bandRow
 			if s == Rollup {
-				rows = allRows(byComm, b.scopes)
-			} else {
-				rows = byComm[s]
+				continue // the roll-up's persons are its communities'
 			}
-			for _, r := range rows {
+			for _, r := range byComm[s] {
 				bandPersons = append(bandPersons, pr{ids[s], anchor + ".rows", r.person})
 			}
 		}

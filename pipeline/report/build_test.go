@@ -230,6 +230,14 @@ func TestBuildFillsRecordsAndExplains(t *testing.T) {
 	if ex.Value != 2 || len(ex.Persons) != 2 || ex.Persons[0].IDNo != "320102********1234" {
 		t.Errorf("explain B4: %+v", ex)
 	}
+	// The street's persons are its communities'.
+	street, err := Explain(ctx, db, ExplainQuery{Kind: "T01", Cell: "total", Community: Rollup, Period: "2026-11"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if street.Value != 4 || len(street.Persons) != 4 {
+		t.Errorf("explain the street's total: value %g, %d persons, want 4 and 4", street.Value, len(street.Persons))
+	}
 	// A rebuild is a new version with a diff of what changed.
 	if _, err := db.SQL().Exec(`UPDATE golden.person SET sex = 1 WHERE person_id = 'p2'`); err != nil {
 		t.Fatal(err)

@@ -64,9 +64,13 @@ func Explain(ctx context.Context, db *store.DB, q ExplainQuery) (*Explanation, e
 		return nil, fmt.Errorf("figures: %w", err)
 	}
 	ex.Cell, ex.Label, ex.Value = cellCol.String, label.String, value.Float64
-	rows, err := db.SQL().QueryContext(ctx, `SELECT fp.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), coalesce(p.address, '')
+	// A community build holds its persons; the street roll-up's are its batch's communities'.
+	rows, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT fp.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), coalesce(p.address, '')
 		FROM report.figure_persons fp LEFT JOIN golden.person p USING (person_id)
-		WHERE fp.build_id = ? AND fp.figure = ? ORDER BY p.name, fp.person_id`, ex.BuildID, ex.Figure)
+		WHERE fp.figure = ? AND fp.build_id IN (
+			SELECT c.build_id FROM report.builds b JOIN report.builds c ON c.batch = b.batch AND c.kind = b.kind AND c.period = b.period
+			WHERE b.build_id = ? AND (c.build_id = b.build_id OR b.community = '*'))
+		ORDER BY 2, 1`, ex.Figure, ex.BuildID)
 	if err != nil {
 		return nil, fmt.Errorf("figure persons: %w", err)
 	}

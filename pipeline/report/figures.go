@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -19,7 +20,8 @@ type figureSet struct {
 	cells map[string]cellInfo
 	// bands[anchor][community] are the band's rows, in the query's order.
 	bands map[string]map[string][]bandRow
-	// persons is the temp table of (community, key, person_id) behind every number.
+	// persons is the temp table of (community, key, person_id) behind every number of each
+	// community (the roll-up's are the union).
 	persons string
 }
 
@@ -40,6 +42,7 @@ func setParams(ctx context.Context, conn *sql.Conn, p Period) error {
 		fmt.Sprintf("SET VARIABLE ref_date = DATE '%s'", p.RefDate.Format("2006-01-02")),
 		fmt.Sprintf("SET VARIABLE period_start = DATE '%s'", p.Start.Format("2006-01-02")),
 		fmt.Sprintf("SET VARIABLE period = '%s'", p.Code),
+		"CREATE OR REPLACE TEMP TABLE " + residentsTable + " AS SELECT * FROM report.residents",
 	} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
@@ -48,7 +51,17 @@ func setParams(ctx context.Context, conn *sql.Conn, p Period) error {
 	return nil
 }
 
-func trimSQL(s string) string { return strings.TrimRight(strings.TrimSpace(s), "; \n\t") }
+// residentsTable is the build's copy of report.residents: the view computes every resident's
+// age and status each time it is read, and a kind reads it once per figure.
+const residentsTable = "report_residents_build"
+
+var residentsRe = regexp.MustCompile(`(?i)\breport\.residents\b`)
+
+// trimSQL readies a definition's query: trailing semicolons dropped, report.residents read
+// from the build's copy.
+func trimSQL(s string) string {
+	return residentsRe.ReplaceAllString(strings.TrimRight(strings.TrimSpace(s), "; \n\t"), residentsTable)
+}
 
 // columnsOf returns the result columns of a query, without running it.
 func columnsOf(ctx context.Context, conn *sql.Conn, q string) ([]string, error) {
@@ -252,8 +265,7 @@ func figureValues(ctx context.Context, conn *sql.Conn, tmp string, figs []Figure
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %[1]s SELECT DISTINCT community, key, person_id FROM %[2]s
-		UNION ALL SELECT DISTINCT '%[3]s', key, person_id FROM %[2]s`, tmp, src, Rollup)); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT DISTINCT community, key, person_id FROM %s`, tmp, src)); err != nil {
 		return fmt.Errorf("figure persons: %w", err)
 	}
 	return nil
@@ -381,10 +393,8 @@ func aggregate(ctx context.Context, conn *sql.Conn, tmp, q, measure string, keys
 			}
 		}
 		key := keySQL(parts)
-		for _, comm := range []string{"community", "'" + Rollup + "'"} {
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT DISTINCT %s, %s, person_id FROM %s`, tmp, comm, key, src)); err != nil {
-				return err
-			}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT DISTINCT community, %s, person_id FROM %s`, tmp, key, src)); err != nil {
+			return err
 		}
 	}
 	return nil

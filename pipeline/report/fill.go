@@ -93,38 +93,45 @@ func fill(in fillInput) ([]byte, error) {
 		}
 	}
 	grown := map[int]int{} // template row → rows it now has
+	var outs []bandOut
 	for _, b := range order {
 		a := in.lay.anchors[b.Anchor]
 		rows := in.bands[b.Anchor]
+		styles := make([]int, a.cols)
+		for c := range styles {
+			st, err := f.GetCellStyle(sheet, a.cell(0, c))
+			if err != nil {
+				return nil, err
+			}
+			styles[c] = st
+		}
 		if err := growBand(f, sheet, a, len(rows)); err != nil {
 			return nil, fmt.Errorf("band %s: %w", b.Anchor, err)
 		}
 		grown[a.row] = max(1, len(rows))
+		if len(rows) == 0 {
+			continue
+		}
+		bo := bandOut{row: a.row, col: a.col, styles: styles, rows: make([][]bandCell, len(rows))}
 		for i, r := range rows {
+			cells := make([]bandCell, len(b.Columns))
 			for j, c := range b.Columns {
-				cell := a.cell(i, j)
-				var err error
 				switch {
 				case c == "":
-					continue
 				case c == "seq":
-					err = f.SetCellInt(sheet, cell, int64(i+1))
+					cells[j] = bandCell{text: strconv.Itoa(i + 1), number: true}
 				default:
 					v := r.values[j]
 					if r.masked[j] && !in.full {
 						v = maskValue(b.Mask[c], v)
 					}
-					if n, e := strconv.ParseFloat(v, 64); e == nil && !r.masked[j] && isNumericColumn(v) {
-						err = setNum(cell, n)
-					} else {
-						err = f.SetCellStr(sheet, cell, v)
-					}
-				}
-				if err != nil {
-					return nil, err
+					_, e := strconv.ParseFloat(v, 64)
+					cells[j] = bandCell{text: v, number: e == nil && !r.masked[j] && isNumericColumn(v)}
 				}
 			}
+			bo.rows[i] = cells
 		}
+		outs = append(outs, bo)
 	}
 	// Formulas that summed a band's template row now sum the grown band. InsertRows moved each
 	// formula and the references below the insertion; the band's own row is grown here.
@@ -136,6 +143,9 @@ func fill(in fillInput) ([]byte, error) {
 			}
 		}
 		return out
+	}
+	for i := range outs {
+		outs[i].row = shift(outs[i].row)
 	}
 	for _, fc := range in.lay.formulas {
 		cell, _ := excelize.CoordinatesToCellName(fc.col, shift(fc.row))
@@ -166,7 +176,7 @@ func fill(in fillInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return writeBands(buf.Bytes(), sheet, outs)
 }
 
 // isNumericColumn: a plain number (an age, an amount), not a code or date written with digits
@@ -179,7 +189,8 @@ func isNumericColumn(v string) bool {
 }
 
 // growBand makes room for n rows at the band (n ≤ 1: the template row is used as it is) and
-// gives each new row the template row's styles, height and data validation.
+// grows the template row's data validation over them; writeBands gives the rows their cells,
+// with the template row's styles and height.
 func growBand(f *excelize.File, sheet string, a area, n int) error {
 	if n <= 1 {
 		return nil
@@ -188,23 +199,6 @@ func growBand(f *excelize.File, sheet string, a area, n int) error {
 		return err
 	}
 	last := a.row + n - 1
-	for c := 0; c < a.cols; c++ {
-		cell := a.cell(0, c)
-		style, err := f.GetCellStyle(sheet, cell)
-		if err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(sheet, a.cell(1, c), a.cell(n-1, c), style); err != nil {
-			return err
-		}
-	}
-	if h, err := f.GetRowHeight(sheet, a.row); err == nil && h > 0 {
-		for r := a.row + 1; r <= last; r++ {
-			if err := f.SetRowHeight(sheet, r, h); err != nil {
-				return err
-			}
-		}
-	}
 	dvs, err := f.GetDataValidations(sheet)
 	if err != nil {
 		return err
