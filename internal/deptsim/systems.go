@@ -345,8 +345,12 @@ func (rd *renderer) renderInsurance() []*Table {
 			continue
 		}
 		status := []string{"参保缴费", "参保缴费", "参保缴费", "参保缴费", "参保缴费", "参保缴费", "参保缴费", "参保缴费", "暂停", "终止"}[rd.q.r.IntN(10)]
-		if p.Status != Active && !rd.present(p) {
-			status = "终止"
+		if p.Status != Active {
+			if !rd.present(p) {
+				status = "终止"
+			} else if status == "终止" {
+				status = "暂停" // the stale record planted as an anomaly is still in force
+			}
 		}
 		emit := func(withID bool) {
 			n++

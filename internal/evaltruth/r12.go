@@ -54,7 +54,8 @@ func SystemOfRole(role string) string {
 // out per 户籍 yet active" can only be known of persons 户籍 holds: such anomalies planted for a
 // migrant, whom no 户籍 record names, are left out of the planted count (a line about one
 // still counts as wrong), and so are anomalies planted on a row the hub must quarantine (bad
-// bytes, wrong columns: it is listed in meta.quarantine instead).
+// bytes, wrong columns: it is listed in meta.quarantine instead) and birth dates moved within
+// their month in a system that records only the month.
 func ScoreR12(ctx context.Context, db *sql.DB, dir string, lines []R12Line) ([]R12Score, error) {
 	trueOf, err := PersonTruth(ctx, db, dir)
 	if err != nil {
@@ -89,6 +90,9 @@ func ScoreR12(ctx context.Context, db *sql.DB, dir string, lines []R12Line) ([]R
 		kind, sys, person := r[0], r[1], r[3]
 		if (kind == "dead_but_active" || kind == "moved_but_active") && !systems[person]["hj"] || quarantined[r[2]] {
 			continue
+		}
+		if kind == "birth_mismatch" && monthOnly[sys] && sameMonth(r[4]) {
+			continue // the system records year and month only: a shift within the month is not there
 		}
 		k := sys + "\x1f" + person + "\x1f" + kind
 		if !planted[k] {
@@ -129,6 +133,18 @@ func ScoreR12(ctx context.Context, db *sql.DB, dir string, lines []R12Line) ([]R
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].System < out[j].System })
 	return out, nil
+}
+
+// monthOnly are the systems whose birth column holds a year and month (出生年月).
+var monthOnly = map[string]bool{"veterans": true, "party": true}
+
+// sameMonth reads an anomaly's detail "birth 1975-06-03 vs ID 1975-06-20".
+func sameMonth(detail string) bool {
+	var a, b string
+	if _, err := fmt.Sscanf(detail, "birth %s vs ID %s", &a, &b); err != nil || len(a) < 7 || len(b) < 7 {
+		return false
+	}
+	return a[:7] == b[:7]
 }
 
 // R12Kind classifies an R12 problem text (the built-in R12's wording) as an anomaly kind.

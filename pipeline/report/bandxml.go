@@ -163,24 +163,44 @@ func replaceRow(raw []byte, b bandOut) ([]byte, error) {
 	}
 	attrs := string(raw[start+len("<row") : openEnd])
 	attrs = strings.TrimSuffix(rowAttrRe.ReplaceAllString(attrs, ""), "/")
+	cols := make([]string, len(b.styles))
+	for j := range cols {
+		cols[j], _ = excelize.ColumnNumberToName(b.col + j)
+	}
+	styles := make([]string, len(b.styles))
+	for j, st := range b.styles {
+		if st != 0 {
+			styles[j] = ` s="` + strconv.Itoa(st) + `"`
+		}
+	}
 	var sb bytes.Buffer
 	sb.Grow(len(b.rows) * len(b.styles) * 48)
+	var num []byte
 	for i, cells := range b.rows {
-		r := b.row + i
-		fmt.Fprintf(&sb, `<row r="%d"%s>`, r, attrs)
+		num = strconv.AppendInt(num[:0], int64(b.row+i), 10)
+		sb.WriteString(`<row r="`)
+		sb.Write(num)
+		sb.WriteString(`"`)
+		sb.WriteString(attrs)
+		sb.WriteString(`>`)
 		for j, c := range cells {
-			ref, _ := excelize.CoordinatesToCellName(b.col+j, r)
-			style := ""
-			if j < len(b.styles) && b.styles[j] != 0 {
-				style = ` s="` + strconv.Itoa(b.styles[j]) + `"`
+			if j >= len(cols) {
+				break
 			}
+			sb.WriteString(`<c r="`)
+			sb.WriteString(cols[j])
+			sb.Write(num)
+			sb.WriteString(`"`)
+			sb.WriteString(styles[j])
 			switch {
 			case c.text == "":
-				fmt.Fprintf(&sb, `<c r="%s"%s/>`, ref, style)
+				sb.WriteString(`/>`)
 			case c.number:
-				fmt.Fprintf(&sb, `<c r="%s"%s><v>%s</v></c>`, ref, style, c.text)
+				sb.WriteString(`><v>`)
+				sb.WriteString(c.text)
+				sb.WriteString(`</v></c>`)
 			default:
-				fmt.Fprintf(&sb, `<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">`, ref, style)
+				sb.WriteString(` t="inlineStr"><is><t xml:space="preserve">`)
 				if err := xml.EscapeText(&sb, []byte(c.text)); err != nil {
 					return nil, err
 				}

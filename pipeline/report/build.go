@@ -622,7 +622,7 @@ func (b *kindBuild) previous(ctx context.Context) (map[string]int64, map[string]
 
 // detailLines are each community's persons behind its figures, with the cells they count in.
 func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string][]detailLine, error) {
-	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf(`SELECT t.community, t.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), list(DISTINCT t.key ORDER BY t.key)
+	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf(`SELECT t.community, t.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), string_agg(DISTINCT t.key, chr(31) ORDER BY t.key)
 		FROM %s t LEFT JOIN golden.person p USING (person_id) WHERE t.community <> '%s'
 		GROUP BY ALL ORDER BY t.community, 3, t.person_id`, fs.persons, Rollup))
 	if err != nil {
@@ -633,12 +633,12 @@ func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string]
 	for rows.Next() {
 		var c string
 		var l detailLine
-		var keys duckList
+		var keys string
 		if err := rows.Scan(&c, &l.person, &l.name, &l.idNo, &keys); err != nil {
 			return nil, err
 		}
 		var parts []string
-		for _, key := range keys {
+		for _, key := range strings.Split(keys, "\x1f") {
 			if ci := fs.cells[key]; ci.cell != "" {
 				_, cell, _ := strings.Cut(ci.cell, "!")
 				parts = append(parts, cell+" "+ci.label)
@@ -651,29 +651,6 @@ func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string]
 		out[c] = append(out[c], l)
 	}
 	return out, rows.Err()
-}
-
-// duckList scans a DuckDB LIST of VARCHAR.
-type duckList []string
-
-func (l *duckList) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*l = nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, x := range v {
-			s, ok := x.(string)
-			if !ok {
-				return fmt.Errorf("list element %T, want string", x)
-			}
-			out = append(out, s)
-		}
-		*l = out
-	default:
-		return fmt.Errorf("list %T", src)
-	}
-	return nil
 }
 
 // savePersons stores the persons behind every number, and each band's persons.
