@@ -29,10 +29,10 @@ var ReportDDL = []string{
 	// for); value is the number.
 	`CREATE TABLE IF NOT EXISTS report.figures (
 		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, cell VARCHAR, label VARCHAR, value DOUBLE)`,
-	// The persons behind each figure of a community build (for band.rows: the band's persons, one
-	// per row); a roll-up's are its batch's.
+	// The persons behind the figures of a community build, one row a person with the figures they
+	// count in (band.rows for a band's persons); a roll-up's are its batch's communities'.
 	`CREATE TABLE IF NOT EXISTS report.figure_persons (
-		build_id BIGINT NOT NULL, figure VARCHAR NOT NULL, person_id VARCHAR NOT NULL)`,
+		build_id BIGINT NOT NULL, person_id VARCHAR NOT NULL, figures VARCHAR[] NOT NULL)`,
 	// The definition's validation rules, as checked on the build.
 	`CREATE TABLE IF NOT EXISTS report.checks (
 		build_id BIGINT NOT NULL, rule VARCHAR NOT NULL, ok BOOLEAN NOT NULL, detail VARCHAR)`,

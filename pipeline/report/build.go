@@ -330,6 +330,9 @@ func (b *kindBuild) prepare(ctx context.Context, session map[string]*figureSet) 
 	if b.prev, b.versions, err = b.previous(ctx); err != nil {
 		return err
 	}
+	if err := b.savePersons(ctx, fs, b.ids); err != nil {
+		return err
+	}
 	if b.details, err = b.detailLines(ctx, fs); err != nil {
 		return err
 	}
@@ -481,9 +484,6 @@ func (b *kindBuild) record(ctx context.Context, session map[string]*figureSet) (
 	}); err != nil {
 		return nil, nil, fmt.Errorf("report.figures: %w", err)
 	}
-	if err := b.savePersons(ctx, fs, ids); err != nil {
-		return nil, nil, err
-	}
 	if err := store.Append(conn, "report", "checks", len(checks), func(i int) []driver.Value {
 		c := checks[i]
 		return []driver.Value{ids[c.Community], c.Rule, c.OK, c.Detail}
@@ -622,9 +622,19 @@ func (b *kindBuild) previous(ctx context.Context) (map[string]int64, map[string]
 
 // detailLines are each community's persons behind its figures, with the cells they count in.
 func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string][]detailLine, error) {
-	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf(`SELECT t.community, t.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), string_agg(DISTINCT t.key, chr(31) ORDER BY t.key)
-		FROM %s t LEFT JOIN golden.person p USING (person_id) WHERE t.community <> '%s'
-		GROUP BY ALL ORDER BY t.community, 3, t.person_id`, fs.persons, Rollup))
+	var vals []string
+	for s, id := range b.ids {
+		if s != Rollup {
+			vals = append(vals, fmt.Sprintf("(%d, %s)", id, quoteLit(s)))
+		}
+	}
+	if len(vals) == 0 {
+		return map[string][]detailLine{}, nil
+	}
+	rows, err := b.conn.QueryContext(ctx, `SELECT b.community, fp.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), array_to_string(fp.figures, chr(31))
+		FROM report.figure_persons fp JOIN (VALUES `+strings.Join(vals, ", ")+`) AS b(build_id, community) USING (build_id)
+		LEFT JOIN golden.person p USING (person_id)
+		ORDER BY b.community, 3, fp.person_id`)
 	if err != nil {
 		return nil, fmt.Errorf("drill-down lines: %w", err)
 	}
@@ -639,7 +649,7 @@ func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string]
 		}
 		var parts []string
 		for _, key := range strings.Split(keys, "\x1f") {
-			if ci := fs.cells[key]; ci.cell != "" {
+			if ci := fs.cells[key]; ci.cell != "" && !strings.HasSuffix(key, ".rows") { // a band lists its persons itself
 				_, cell, _ := strings.Cut(ci.cell, "!")
 				parts = append(parts, cell+" "+ci.label)
 			}
@@ -653,12 +663,10 @@ func (b *kindBuild) detailLines(ctx context.Context, fs *figureSet) (map[string]
 	return out, rows.Err()
 }
 
-// savePersons stores the persons behind every number, and each band's persons.
+// savePersons stores, per community build, each person behind its figures with the figures
+// they count in (a band's persons under band.rows): one row a person, not one a figure.
 func (b *kindBuild) savePersons(ctx context.Context, fs *figureSet, ids map[string]int64) error {
-	type pr struct {
-		id             int64
-		figure, person string
-	}
+	type pr struct{ community, figure, person string }
 	var bandPersons []pr
 	for anchor, byComm := range fs.bands {
 		for _, s := range b.scopes {
@@ -666,22 +674,23 @@ func (b *kindBuild) savePersons(ctx context.Context, fs *figureSet, ids map[stri
 				continue // the roll-up's persons are its communities'
 			}
 			for _, r := range byComm[s] {
-				bandPersons = append(bandPersons, pr{ids[s], anchor + ".rows", r.person})
+				bandPersons = append(bandPersons, pr{s, anchor + ".rows", r.person})
 			}
 		}
 	}
-	if err := store.Append(b.conn, "report", "figure_persons", len(bandPersons), func(i int) []driver.Value {
+	if err := store.AppendTemp(b.conn, fs.persons, len(bandPersons), func(i int) []driver.Value {
 		p := bandPersons[i]
-		return []driver.Value{p.id, p.figure, p.person}
+		return []driver.Value{p.community, p.figure, p.person}
 	}); err != nil {
-		return fmt.Errorf("report.figure_persons: %w", err)
+		return fmt.Errorf("band persons: %w", err)
 	}
 	var vals []string
 	for s, id := range ids {
 		vals = append(vals, fmt.Sprintf("(%s, %d)", quoteLit(s), id))
 	}
 	_, err := b.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO report.figure_persons
-		SELECT s.build_id, t.key, t.person_id FROM %s t JOIN (VALUES %s) AS s(community, build_id) USING (community)`, fs.persons, strings.Join(vals, ", ")))
+		SELECT s.build_id, t.person_id, list(DISTINCT t.key ORDER BY t.key)
+		FROM %s t JOIN (VALUES %s) AS s(community, build_id) USING (community) GROUP BY ALL`, fs.persons, strings.Join(vals, ", ")))
 	if err != nil {
 		return fmt.Errorf("report.figure_persons: %w", err)
 	}
@@ -713,8 +722,8 @@ func (b *kindBuild) saveDiffs(ctx context.Context, ids, prev map[string]int64) (
 		return nil, fmt.Errorf("report.diffs (figures): %w", err)
 	}
 	_, err = b.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO report.diffs
-		WITH n AS (SELECT v.build_id, v.previous_build_id, p.figure, p.person_id FROM %[1]s JOIN report.figure_persons p ON p.build_id = v.build_id WHERE p.figure LIKE '%%.rows'),
-		     o AS (SELECT v.build_id, v.previous_build_id, p.figure, p.person_id FROM %[1]s JOIN report.figure_persons p ON p.build_id = v.previous_build_id WHERE p.figure LIKE '%%.rows')
+		WITH n AS (SELECT * FROM (SELECT v.build_id, v.previous_build_id, unnest(p.figures) AS figure, p.person_id FROM %[1]s JOIN report.figure_persons p ON p.build_id = v.build_id) WHERE figure LIKE '%%.rows'),
+		     o AS (SELECT * FROM (SELECT v.build_id, v.previous_build_id, unnest(p.figures) AS figure, p.person_id FROM %[1]s JOIN report.figure_persons p ON p.build_id = v.previous_build_id) WHERE figure LIKE '%%.rows')
 		SELECT coalesce(n.build_id, o.build_id), coalesce(n.previous_build_id, o.previous_build_id), coalesce(n.figure, o.figure), NULL,
 			CASE WHEN n.person_id IS NULL THEN '移出' ELSE '新增' END, o.person_id, n.person_id
 		FROM n FULL JOIN o ON n.build_id = o.build_id AND n.figure = o.figure AND n.person_id = o.person_id

@@ -67,7 +67,7 @@ func Explain(ctx context.Context, db *store.DB, q ExplainQuery) (*Explanation, e
 	// A community build holds its persons; the street roll-up's are its batch's communities'.
 	rows, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT fp.person_id, coalesce(p.name, ''), coalesce(p.id_no, ''), coalesce(p.address, '')
 		FROM report.figure_persons fp LEFT JOIN golden.person p USING (person_id)
-		WHERE fp.figure = ? AND fp.build_id IN (
+		WHERE list_contains(fp.figures, ?) AND fp.build_id IN (
 			SELECT c.build_id FROM report.builds b JOIN report.builds c ON c.batch = b.batch AND c.kind = b.kind AND c.period = b.period
 			WHERE b.build_id = ? AND (c.build_id = b.build_id OR b.community = '*'))
 		ORDER BY 2, 1`, ex.Figure, ex.BuildID)
