@@ -232,6 +232,9 @@ func scopesOf(ctx context.Context, conn *sql.Conn, opts Options) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no resident is placed in a community (golden.unplaced says why): give the deployment a [register] with the street's 社区辖区表 and 网格划分表, then reconcile")
+	}
 	scopes := all
 	if opts.Communities != nil {
 		known := map[string]bool{}

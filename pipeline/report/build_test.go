@@ -261,6 +261,31 @@ func TestBuildFillsRecordsAndExplains(t *testing.T) {
 	}
 }
 
+func TestBuildWithoutPlacedResidents(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hub.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.SQL().Exec(`INSERT INTO golden.person (person_id, name, community) VALUES ('p1', '张三', '')`); err != nil {
+		t.Fatal(err)
+	}
+	kinds, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := ParsePeriod("2026-11")
+	_, err = Build(ctx, db, kinds, Options{Period: p, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "[register]") {
+		t.Errorf("a build with no placed resident: %v, want an error naming [register]", err)
+	}
+	var n int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM report.builds`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d builds recorded (%v), want none", n, err)
+	}
+}
+
 func TestMasks(t *testing.T) {
 	for in, want := range map[string]string{
 		"320102195001011234": "320102********1234", "32010219500101123X": "320102********123X",
