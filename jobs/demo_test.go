@@ -99,6 +99,24 @@ func demoEnvOn(t *testing.T, residents int, faults apisim.Faults, pg, my string)
 	return dir, cfg, servers, func(k string) string { return env[k] }
 }
 
+// reconciledDemo is a district of the given size written, synced and reconciled once; the
+// database is closed when the test ends.
+func reconciledDemo(t *testing.T, residents int) (string, *Config, *store.DB, ReconcileResult) {
+	t.Helper()
+	dir, cfg, _, getenv := demoEnv(t, residents, apisim.Faults{})
+	db, err := store.Open(context.Background(), cfg.DatabasePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	syncAll(t, cfg, db, getenv)
+	res, err := Reconcile(context.Background(), cfg, db, ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg, db, res
+}
+
 func syncAll(t *testing.T, cfg *Config, db *store.DB, getenv func(string) string) map[string]land.Stats {
 	t.Helper()
 	res, err := Sync(context.Background(), cfg, db, SyncOptions{Getenv: getenv})

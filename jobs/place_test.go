@@ -14,7 +14,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"communityhub/internal/deptsim"
-	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
 	"communityhub/pipeline/golden"
 	"communityhub/pipeline/store"
@@ -41,18 +40,8 @@ func fullWidth(s string) string {
 // The same register rewritten as a CSV with its roads in traditional characters and full-width
 // door numbers is a changed register (the reconcile runs again) and places everyone the same.
 func TestPlaceResidentsInTheirCommunity(t *testing.T) {
-	dir, cfg, _, getenv := demoEnv(t, 10000, apisim.Faults{})
+	dir, _, db, res := reconciledDemo(t, 10000)
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	syncAll(t, cfg, db, getenv)
-	res, err := Reconcile(ctx, cfg, db, ReconcileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ps := res.Place
 	if ps.Persons != res.Persons || ps.ByAddress+ps.ByGrid+ps.UnplacedTotal() != ps.Persons || ps.ByAddress == 0 {
 		t.Fatalf("place stats %+v for %d persons", ps, res.Persons)

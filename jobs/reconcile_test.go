@@ -147,17 +147,8 @@ func TestReconcileStableIncrementalAndDecisions(t *testing.T) {
 
 // On the default demo district the hub beats the exact-ID join and meets the bar.
 func TestReconcileQuality(t *testing.T) {
-	dir, cfg, _, getenv := demoEnv(t, 20000, apisim.Faults{})
+	dir, _, db, _ := reconciledDemo(t, 20000)
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	syncAll(t, cfg, db, getenv)
-	if _, err := Reconcile(ctx, cfg, db, ReconcileOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	rep, err := evaltruth.Evaluate(ctx, db.SQL(), dir)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"communityhub/internal/deptsim"
-	"communityhub/internal/deptsim/apisim"
 	"communityhub/internal/evaltruth"
 	"communityhub/internal/office"
 	"communityhub/pipeline/report"
@@ -22,17 +21,8 @@ import (
 // The twelve kinds filled for every community of the demo district and the street, checked
 // against the simulator's truth, opened by LibreOffice, and R12 against the planted anomalies.
 func TestReportsOnTheDemoDistrict(t *testing.T) {
-	dir, cfg, _, getenv := demoEnv(t, 20000, apisim.Faults{})
+	dir, cfg, db, _ := reconciledDemo(t, 20000)
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	syncAll(t, cfg, db, getenv)
-	if _, err := Reconcile(ctx, cfg, db, ReconcileOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	m, err := deptsim.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -122,14 +122,11 @@ func benchReconcile(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "hub-bench-reconcile-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
+	cleanup, err := workDir(dir, "hub-bench-reconcile-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	t0 := time.Now()
 	res, err := deptsim.Write(ctx, deptsim.Options{Dir: *dir, Residents: *residents, Seed: 1})
 	if err != nil {
@@ -182,14 +179,11 @@ func benchReport(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "hub-bench-report-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
+	cleanup, err := workDir(dir, "hub-bench-report-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	cfgPath := filepath.Join(*dir, deptsim.ConfigFile)
 	if _, err := os.Stat(cfgPath); err != nil {
 		t0 := time.Now()
@@ -222,4 +216,18 @@ func benchReport(ctx context.Context, args []string) error {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("peak RSS of the process %.2f GiB\n", float64(ru.Maxrss)/(1<<20))
 	return nil
+}
+
+// workDir makes *dir a temporary folder when it is empty; cleanup removes it (and nothing a
+// caller named).
+func workDir(dir *string, prefix string) (cleanup func(), err error) {
+	if *dir != "" {
+		return func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	*dir = d
+	return func() { os.RemoveAll(d) }, nil
 }

@@ -184,14 +184,8 @@ func R12Lines(ctx context.Context, db *sql.DB, p report.Period) ([]R12Line, erro
 		return nil, err
 	}
 	defer conn.Close()
-	for _, s := range []string{
-		fmt.Sprintf("SET VARIABLE ref_date = DATE '%s'", p.RefDate.Format("2006-01-02")),
-		fmt.Sprintf("SET VARIABLE period_start = DATE '%s'", p.Start.Format("2006-01-02")),
-		fmt.Sprintf("SET VARIABLE period = '%s'", p.Code),
-	} {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return nil, err
-		}
+	if err := report.BindPeriod(ctx, conn, p); err != nil {
+		return nil, err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT coalesce(s.source_role, ''), i.person_id, i.problem FROM (`+strings.TrimRight(strings.TrimSpace(q), ";")+`) i
 		JOIN std.records s ON s.record_key = i.record_key`)

@@ -179,22 +179,35 @@ func unreadable(r []string) bool {
 	return len(r) > 4 && (strings.Contains(r[4], ":bad_bytes") || strings.Contains(r[4], ":wrong_columns"))
 }
 
-// unreadableLocs are the locators of the rows unreadable reports.
-func unreadableLocs(dir string) (map[string]bool, error) {
+// recordRows are the rows of every truth/records/*.csv: system, locator, key, persons, quirks.
+func recordRows(dir string) ([][]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "truth", "records", "*.csv"))
-	if err != nil {
-		return nil, err
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no truth under %s (want truth/records/*.csv)", dir)
 	}
-	out := map[string]bool{}
+	var out [][]string
 	for _, f := range files {
 		recs, err := readCSV(f)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range recs[1:] {
-			if unreadable(r) {
-				out[r[1]] = true
-			}
+		if len(recs) > 0 {
+			out = append(out, recs[1:]...)
+		}
+	}
+	return out, nil
+}
+
+// unreadableLocs are the locators of the rows unreadable reports.
+func unreadableLocs(dir string) (map[string]bool, error) {
+	rows, err := recordRows(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, r := range rows {
+		if unreadable(r) {
+			out[r[1]] = true
 		}
 	}
 	return out, nil
@@ -203,27 +216,21 @@ func unreadableLocs(dir string) (map[string]bool, error) {
 // readableSystems lists, per true person, the systems holding a record of them that the hub
 // can read (a row with bytes that are no text in its encoding is quarantined, as it must be).
 func readableSystems(dir string) (map[string]map[string]bool, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "truth", "records", "*.csv"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no truth under %s (want truth/records/*.csv)", dir)
+	rows, err := recordRows(dir)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]map[string]bool{}
-	for _, f := range files {
-		recs, err := readCSV(f)
-		if err != nil {
-			return nil, err
+	for _, r := range rows {
+		if unreadable(r) {
+			continue
 		}
-		for _, r := range recs[1:] {
-			if unreadable(r) {
-				continue
-			}
-			for _, kv := range strings.Split(r[3], ";") {
-				if _, p, ok := strings.Cut(kv, "="); ok && p != "" {
-					if out[p] == nil {
-						out[p] = map[string]bool{}
-					}
-					out[p][r[0]] = true
+		for _, kv := range strings.Split(r[3], ";") {
+			if _, p, ok := strings.Cut(kv, "="); ok && p != "" {
+				if out[p] == nil {
+					out[p] = map[string]bool{}
 				}
+				out[p][r[0]] = true
 			}
 		}
 	}

@@ -129,7 +129,7 @@ func Build(ctx context.Context, db *store.DB, kinds []*Kind, opts Options) (*Res
 	}
 	res := &Result{}
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
-		if err := setParams(ctx, conn, opts.Period); err != nil {
+		if err := BindPeriod(ctx, conn, opts.Period); err != nil {
 			return err
 		}
 		scopes, err := scopesOf(ctx, conn, opts)

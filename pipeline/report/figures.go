@@ -36,8 +36,10 @@ type bandRow struct {
 	raw    map[string]string
 }
 
-// params are the DuckDB variables a kind's SQL reads.
-func setParams(ctx context.Context, conn *sql.Conn, p Period) error {
+// BindPeriod sets on conn the DuckDB variables a kind's SQL reads (ref_date, period_start,
+// period) and makes the build's copy of report.residents: to run a definition's query as a
+// build runs it.
+func BindPeriod(ctx context.Context, conn *sql.Conn, p Period) error {
 	for _, s := range []string{
 		fmt.Sprintf("SET VARIABLE ref_date = DATE '%s'", p.RefDate.Format("2006-01-02")),
 		fmt.Sprintf("SET VARIABLE period_start = DATE '%s'", p.Start.Format("2006-01-02")),
