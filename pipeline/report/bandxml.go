@@ -34,11 +34,9 @@ type bandCell struct {
 	number bool
 }
 
-// writeBands replaces each band's template row in sheet of the workbook data with its rows.
-func writeBands(data []byte, sheet string, bands []bandOut) ([]byte, error) {
-	if len(bands) == 0 {
-		return data, nil
-	}
+// writeSheets replaces each band's template row in sheet of the workbook data with its rows, and
+// fills the (empty) drill-down sheet with detail.
+func writeSheets(data []byte, sheet string, bands []bandOut, detail [][]bandCell) ([]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
@@ -47,12 +45,16 @@ func writeBands(data []byte, sheet string, bands []bandOut) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	detailPath, err := sheetXMLPath(zr, DetailSheet)
+	if err != nil {
+		return nil, err
+	}
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	// The re-written sheet is compressed for speed: it is most of the build's bytes.
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
 	for _, f := range zr.File {
-		if f.Name != sheetPath {
+		if f.Name != sheetPath && f.Name != detailPath || f.Name == sheetPath && len(bands) == 0 {
 			if err := zw.Copy(f); err != nil {
 				return nil, err
 			}
@@ -62,9 +64,15 @@ func writeBands(data []byte, sheet string, bands []bandOut) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range bands {
-			if raw, err = replaceRow(raw, b); err != nil {
-				return nil, fmt.Errorf("sheet %s: %w", sheet, err)
+		if f.Name == detailPath {
+			if raw, err = fillSheetData(raw, detail); err != nil {
+				return nil, fmt.Errorf("sheet %s: %w", DetailSheet, err)
+			}
+		} else {
+			for _, b := range bands {
+				if raw, err = replaceRow(raw, b); err != nil {
+					return nil, fmt.Errorf("sheet %s: %w", sheet, err)
+				}
 			}
 		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: f.Modified})
@@ -166,21 +174,61 @@ func replaceRow(raw []byte, b bandOut) ([]byte, error) {
 	}
 	attrs := string(raw[start+len("<row") : openEnd])
 	attrs = strings.TrimSuffix(rowAttrRe.ReplaceAllString(attrs, ""), "/")
-	cols := make([]string, len(b.styles))
-	for j := range cols {
-		cols[j], _ = excelize.ColumnNumberToName(b.col + j)
+	var sb bytes.Buffer
+	if err := writeRows(&sb, b.row, b.col, b.styles, attrs, b.rows); err != nil {
+		return nil, err
 	}
-	styles := make([]string, len(b.styles))
-	for j, st := range b.styles {
+	out := make([]byte, 0, len(raw)+sb.Len())
+	out = append(out, raw[:start]...)
+	out = append(out, sb.Bytes()...)
+	out = append(out, raw[end:]...)
+	return out, nil
+}
+
+// fillSheetData puts rows into an empty sheet's <sheetData/>, from A1.
+func fillSheetData(raw []byte, rows [][]bandCell) ([]byte, error) {
+	at := bytes.Index(raw, []byte("<sheetData/>"))
+	n := len("<sheetData/>")
+	if at < 0 {
+		at = bytes.Index(raw, []byte("<sheetData></sheetData>"))
+		n = len("<sheetData></sheetData>")
+	}
+	if at < 0 {
+		return nil, fmt.Errorf("the sheet is not empty")
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	var sb bytes.Buffer
+	sb.WriteString("<sheetData>")
+	if err := writeRows(&sb, 1, 1, make([]int, width), "", rows); err != nil {
+		return nil, err
+	}
+	sb.WriteString("</sheetData>")
+	out := make([]byte, 0, len(raw)+sb.Len())
+	out = append(out, raw[:at]...)
+	out = append(out, sb.Bytes()...)
+	return append(out, raw[at+n:]...), nil
+}
+
+// writeRows writes rows as <row> elements from (row, col), each cell with its column's style
+// (0: none) and each row with attrs (a template row's height and style).
+func writeRows(sb *bytes.Buffer, row, col int, styleIDs []int, attrs string, rows [][]bandCell) error {
+	cols := make([]string, len(styleIDs))
+	for j := range cols {
+		cols[j], _ = excelize.ColumnNumberToName(col + j)
+	}
+	styles := make([]string, len(styleIDs))
+	for j, st := range styleIDs {
 		if st != 0 {
 			styles[j] = ` s="` + strconv.Itoa(st) + `"`
 		}
 	}
-	var sb bytes.Buffer
-	sb.Grow(len(b.rows) * len(b.styles) * 48)
+	sb.Grow(len(rows) * len(styleIDs) * 48)
 	var num []byte
-	for i, cells := range b.rows {
-		num = strconv.AppendInt(num[:0], int64(b.row+i), 10)
+	for i, cells := range rows {
+		num = strconv.AppendInt(num[:0], int64(row+i), 10)
 		sb.WriteString(`<row r="`)
 		sb.Write(num)
 		sb.WriteString(`"`)
@@ -204,17 +252,13 @@ func replaceRow(raw []byte, b bandOut) ([]byte, error) {
 				sb.WriteString(`</v></c>`)
 			default:
 				sb.WriteString(` t="inlineStr"><is><t xml:space="preserve">`)
-				if err := xml.EscapeText(&sb, []byte(c.text)); err != nil {
-					return nil, err
+				if err := xml.EscapeText(sb, []byte(c.text)); err != nil {
+					return err
 				}
 				sb.WriteString(`</t></is></c>`)
 			}
 		}
 		sb.WriteString(`</row>`)
 	}
-	out := make([]byte, 0, len(raw)+sb.Len())
-	out = append(out, raw[:start]...)
-	out = append(out, sb.Bytes()...)
-	out = append(out, raw[end:]...)
-	return out, nil
+	return nil
 }

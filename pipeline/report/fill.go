@@ -165,8 +165,11 @@ func fill(in fillInput) ([]byte, error) {
 	if err := f.UpdateLinkedValue(); err != nil {
 		return nil, err
 	}
-	if err := writeDetail(f, in); err != nil {
+	if _, err := f.NewSheet(DetailSheet); err != nil {
 		return nil, fmt.Errorf("%s sheet: %w", DetailSheet, err)
+	}
+	if err := f.SetColWidth(DetailSheet, "A", "E", 18); err != nil {
+		return nil, err
 	}
 	yes := true
 	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &yes}); err != nil {
@@ -176,7 +179,7 @@ func fill(in fillInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return writeBands(buf.Bytes(), sheet, outs)
+	return writeSheets(buf.Bytes(), sheet, outs, detailRows(in))
 }
 
 // isNumericColumn: a plain number (an age, an amount), not a code or date written with digits
@@ -251,47 +254,34 @@ func parseRange(s string) (c1, r1, c2, r2 int, ok bool) {
 	return c1, r1, c2, r2, true
 }
 
-// writeDetail adds the drill-down sheet: for a community, one line per person behind any
-// figure with the cells they count in; for the roll-up, each figure per community.
-func writeDetail(f *excelize.File, in fillInput) error {
-	if _, err := f.NewSheet(DetailSheet); err != nil {
-		return err
+// detailRows are the drill-down sheet's lines: for a community, one per person behind any figure
+// with the cells they count in; for the roll-up, each figure per community. The sheet itself is
+// added empty by fill and its rows written by writeSheets.
+func detailRows(in fillInput) [][]bandCell {
+	text := func(vals ...string) []bandCell {
+		out := make([]bandCell, len(vals))
+		for i, v := range vals {
+			out[i] = bandCell{text: v}
+		}
+		return out
 	}
-	sw, err := f.NewStreamWriter(DetailSheet)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 5, 18); err != nil {
-		return err
-	}
-	row := 1
-	put := func(vals ...any) error {
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		row++
-		return sw.SetRow(cell, vals)
-	}
+	var rows [][]bandCell
 	if in.community == Rollup {
-		if err := put("单元格", "指标", "社区", "数值"); err != nil {
-			return err
-		}
+		rows = append(rows, text("单元格", "指标", "社区", "数值"))
 		for _, l := range in.rollupBy {
-			if err := put(l.cell, l.label, l.community, l.value); err != nil {
-				return err
-			}
+			r := text(l.cell, l.label, l.community, "")
+			r[3] = bandCell{text: strconv.FormatFloat(l.value, 'f', -1, 64), number: true}
+			rows = append(rows, r)
 		}
-	} else {
-		if err := put("人员编号", "姓名", "身份证号", "计入的单元格"); err != nil {
-			return err
-		}
-		for _, l := range in.detail {
-			id := l.idNo
-			if !in.full {
-				id = MaskID(id)
-			}
-			if err := put(l.person, l.name, id, l.cells); err != nil {
-				return err
-			}
-		}
+		return rows
 	}
-	return sw.Flush()
+	rows = append(rows, text("人员编号", "姓名", "身份证号", "计入的单元格"))
+	for _, l := range in.detail {
+		id := l.idNo
+		if !in.full {
+			id = MaskID(id)
+		}
+		rows = append(rows, text(l.person, l.name, id, l.cells))
+	}
+	return rows
 }
