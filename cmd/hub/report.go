@@ -37,6 +37,20 @@ func runReport(ctx context.Context, args []string) error {
 	return fmt.Errorf("hub report %s: unknown (build, explain, kinds, push)", args[0])
 }
 
+// periodDB parses the flags, opens the config's database and reads the --period flag.
+func periodDB(ctx context.Context, fs *flag.FlagSet, args []string, period *string) (*jobs.Config, *store.DB, report.Period, error) {
+	cfg, db, err := configDB(ctx, fs, args)
+	if err != nil {
+		return nil, nil, report.Period{}, err
+	}
+	p, err := periodFlag(*period)
+	if err != nil {
+		db.Close()
+		return nil, nil, report.Period{}, err
+	}
+	return cfg, db, p, nil
+}
+
 func periodFlag(s string) (report.Period, error) {
 	if s == "" {
 		return report.PeriodOf(time.Now()), nil
@@ -52,15 +66,11 @@ func runReportBuild(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "ask for full ID numbers and phones as this role (only kinds that allow the role show them; recorded)")
 	by := fs.String("by", "", "who asks (recorded with full-value outputs and builds)")
 	purpose := fs.String("purpose", "", "why full values are needed (recorded)")
-	cfg, db, err := configDB(ctx, fs, args)
+	cfg, db, p, err := periodDB(ctx, fs, args, period)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := periodFlag(*period)
-	if err != nil {
-		return err
-	}
 	o := jobs.BuildReportsOptions{Kinds: splitList(*kind), Communities: splitList(*community), Period: p, Role: *role, RequestedBy: *by, Purpose: *purpose}
 	if os.Getenv("HUB_REPORT_TRACE") != "" {
 		o.Trace = os.Stderr
@@ -187,15 +197,11 @@ func runReportPush(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report push", flag.ContinueOnError)
 	kind := fs.String("kind", "", "kinds to push, comma-separated (default: all)")
 	period := fs.String("period", "", "YYYY-MM (default: last month)")
-	cfg, db, err := configDB(ctx, fs, args)
+	cfg, db, p, err := periodDB(ctx, fs, args, period)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := periodFlag(*period)
-	if err != nil {
-		return err
-	}
 	sum, err := jobs.PushReports(ctx, cfg, db, jobs.PushReportsOptions{Period: p.Code, Kinds: splitList(*kind), Getenv: os.Getenv})
 	fmt.Printf("report push %s: %s\n", p.Code, sum)
 	for _, f := range sum.Failed {

@@ -392,3 +392,32 @@ func pickT01(kinds []*Kind) ([]*Kind, error) {
 	}
 	return nil, os.ErrNotExist
 }
+
+// A matrix value the definition does not list fails the build: its persons would vanish.
+func TestUnlistedMatrixKeyFails(t *testing.T) {
+	ctx := context.Background()
+	kdir := t.TempDir()
+	writeKind(t, kdir)
+	def := filepath.Join(kdir, "T01", "kind.toml")
+	raw, err := os.ReadFile(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rows list 甲 and 丙; the query gives 甲 and 乙.
+	if err := os.WriteFile(def, []byte(strings.Replace(string(raw), `rows = ["甲", "乙"]`, `rows = ["甲", "丙"]`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kinds, err := Load(kdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds, err = pickT01(kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := ParsePeriod("2026-11")
+	_, err = Build(ctx, testDB(t), kinds, Options{Period: p, OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "row_key values 乙 are not listed") {
+		t.Errorf("build with an unlisted row key: %v", err)
+	}
+}

@@ -174,12 +174,8 @@ func computeFigures(ctx context.Context, conn *sql.Conn, k *Kind, lay *layout, t
 			set(community, matrixKey(m.Anchor, r, c), v)
 		}, func(exprs []string) string {
 			return quoteLit(m.Anchor+"[") + " || " + exprs[0] + " || ',' || " + exprs[1] + " || ']'"
-		})
+		}, [][]string{m.Rows, m.Cols})
 		if err != nil {
-			return nil, fmt.Errorf("matrix %s: %w", m.Anchor, err)
-		}
-		// Keys the definition does not list are an error: a figure would silently vanish.
-		if err := unlistedKeys(ctx, conn, trimSQL(m.SQL), m.Rows, m.Cols); err != nil {
 			return nil, fmt.Errorf("matrix %s: %w", m.Anchor, err)
 		}
 	}
@@ -290,7 +286,10 @@ func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") +
 //
 // keySQL gives the SQL expression of a number's key from the SQL expressions of the keys
 // (a key column, or '*' for its total).
-func aggregate(ctx context.Context, conn *sql.Conn, tmp, q, measure string, keys []string, emit func(community string, keys []string, v float64), keySQL func(exprs []string) string) error {
+//
+// listed are each key's values the definition lists: a value it does not list is an error (its
+// persons would vanish from every cell).
+func aggregate(ctx context.Context, conn *sql.Conn, tmp, q, measure string, keys []string, emit func(community string, keys []string, v float64), keySQL func(exprs []string) string, listed [][]string) error {
 	cols, err := columnsOf(ctx, conn, q)
 	if err != nil {
 		return err
@@ -321,6 +320,11 @@ func aggregate(ctx context.Context, conn *sql.Conn, tmp, q, measure string, keys
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+src)
+	for i, k := range keys {
+		if err := unlistedKeys(ctx, conn, src, k, listed[i]); err != nil {
+			return err
+		}
+	}
 	// Every subset of the keys, with and without the community: totals are distinct counts
 	// (a person in two cells of a row counts once in the row's total).
 	var sets []string
@@ -409,38 +413,36 @@ func keyPrefix(keys []string) string {
 	return strings.Join(keys, ", ") + ","
 }
 
-func unlistedKeys(ctx context.Context, conn *sql.Conn, q string, rows, cols []string) error {
-	check := func(col string, listed []string) error {
-		in := make([]string, len(listed))
-		for i, l := range listed {
-			in[i] = "'" + strings.ReplaceAll(l, "'", "''") + "'"
-		}
-		r, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT coalesce(CAST(%s AS VARCHAR), 'NULL') FROM (%s) AS q
-			WHERE coalesce(CAST(%s AS VARCHAR), 'NULL') NOT IN (%s) ORDER BY 1 LIMIT 5`, col, q, col, strings.Join(in, ", ")))
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		var bad []string
-		for r.Next() {
-			var s string
-			if err := r.Scan(&s); err != nil {
-				return err
-			}
-			bad = append(bad, s)
-		}
-		if err := r.Err(); err != nil {
-			return err
-		}
-		if len(bad) > 0 {
-			return fmt.Errorf("%s values %s are not listed in the definition (listed: %s)", col, strings.Join(bad, ", "), strings.Join(listed, ", "))
-		}
-		return nil
+// unlistedKeys fails when the materialized query src holds a value of column col the definition
+// does not list.
+func unlistedKeys(ctx context.Context, conn *sql.Conn, src, col string, listed []string) error {
+	in := make([]string, len(listed))
+	for i, l := range listed {
+		in[i] = quoteLit(l)
 	}
-	if err := check("row_key", rows); err != nil {
+	r, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT %[1]s FROM %[2]s WHERE %[1]s NOT IN (%[3]s) ORDER BY 1 LIMIT 5`, col, src, strings.Join(in, ", ")))
+	if err != nil {
 		return err
 	}
-	return check("col_key", cols)
+	defer r.Close()
+	var bad []string
+	for r.Next() {
+		var s string
+		if err := r.Scan(&s); err != nil {
+			return err
+		}
+		if s == "" {
+			s = "(empty)"
+		}
+		bad = append(bad, s)
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s values %s are not listed in the definition (listed: %s)", col, strings.Join(bad, ", "), strings.Join(listed, ", "))
+	}
+	return nil
 }
 
 // bandRows runs a band's query and returns its rows per community, in the query's order.
