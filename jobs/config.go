@@ -166,13 +166,7 @@ func (c *Config) validate() error {
 		c.survivorship = r
 	}
 	if c.Register.Communities != "" || c.Register.Grids != "" {
-		rel := func(p string) string {
-			if p == "" || filepath.IsAbs(p) {
-				return p
-			}
-			return filepath.Join(c.Dir, p)
-		}
-		reg, err := golden.LoadRegister(rel(c.Register.Communities), rel(c.Register.Grids))
+		reg, err := golden.LoadRegister(c.rel(c.Register.Communities), c.rel(c.Register.Grids))
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
 		}
